@@ -1,0 +1,351 @@
+"""Typed run configuration: one dataclass per section, loaded from YAML plus `key.sub=value` overrides.
+
+The dataclasses are the only schema. Every field carries a one-line docstring (the string literal
+under it), unknown keys and wrong types fail with the dotted key named, and derived values are
+methods, never stored. Run state (step, epoch, best metric) never lives here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config problem, phrased as `dotted.key: reason` so that it fits one line."""
+
+
+@dataclass
+class LoraSettings:
+    r: int = 16
+    """Rank of the LoRA update matrices."""
+    alpha: int = 32
+    """LoRA scaling numerator (the update is scaled by alpha / r)."""
+    dropout: float = 0.05
+    """Dropout on the LoRA branch."""
+    target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value"])
+    """Names of the linear layers that get adapters (BERT: query/key/value; BART, T5: q_proj, v_proj, q, v)."""
+
+
+@dataclass
+class ModelConfig:
+    backbone: str = "sentence-transformers/all-MiniLM-L6-v2"
+    """Hub name or local folder of the seq2seq checkpoint, or of a BERT-like encoder to warm-start from."""
+    tokenizer: str | None = None
+    """Hub name or folder of the tokenizer; defaults to the backbone."""
+    random_init: bool = False
+    """Build the backbone's architecture with random weights instead of loading them (tests, CI)."""
+    config_overrides: dict[str, Any] = field(default_factory=dict)
+    """Architecture fields set on the backbone's config before building (e.g. hidden_size for a tiny model)."""
+    share_encoder_decoder: bool = False
+    """For an encoder-only backbone: tie encoder and decoder weights (BERT2BERT shared, Rothe et al. 2020)."""
+    topic_loss_weight: float = 1.0
+    """Weight of the topic BCE loss added to the summary cross-entropy."""
+    topic_dropout: float = 0.1
+    """Dropout on the pooled encoder states before the topic head."""
+    lora: LoraSettings | None = None
+    """Train LoRA adapters (through peft) instead of the full backbone; null trains everything."""
+    trust_remote_code: bool = False
+    """Allow code from the checkpoint's repository to run; only for checkpoints you trust."""
+
+
+@dataclass
+class SourceConfig:
+    path: str = ""
+    """JSONL, CSV or Parquet file, or a hub dataset name."""
+    name: str | None = None
+    """Short name for logs and the label mask; defaults to the file's stem."""
+    text_column: str = "text"
+    """Column with the article body."""
+    summary_column: str | None = "summary"
+    """Column with the target summary; null or empty cells train no summary for that example."""
+    topics_column: str | None = "topics"
+    """Column with a list of topic names (or one name); null means this source annotates no topics."""
+    id_column: str = "id"
+    """Column with a unique example id."""
+    split_column: str | None = "split"
+    """Column naming each row's split (train/validation/test); null uses the dataset's own splits."""
+    label_map: dict[str, str] = field(default_factory=dict)
+    """Renames source labels into the shared label space; a label mapped to "" is dropped."""
+    max_examples: int | None = None
+    """Use at most this many examples of each split (quick runs)."""
+
+    def display_name(self) -> str:
+        return self.name or Path(self.path).stem
+
+
+@dataclass
+class DataConfig:
+    sources: list[SourceConfig] = field(default_factory=list)
+    """Corpora trained together; each annotates only its own label set (see label masks in DESIGN.md)."""
+    max_source_length: int = 512
+    """Article tokens kept (longer articles are truncated)."""
+    max_target_length: int = 64
+    """Summary tokens kept for training targets."""
+    source_prefix: str = ""
+    """Text put before every article (T5 checkpoints expect "summarize: ")."""
+    min_label_count: int = 1
+    """Labels seen fewer times in training data are left out of the label space."""
+
+
+@dataclass
+class TrainConfig:
+    output_dir: str = "runs/default"
+    """Where checkpoints, logs and the final model go."""
+    seed: int = 42
+    """Seed for weights, data order and dropout."""
+    batch_size: int = 16
+    """Examples per device per step, before gradient accumulation."""
+    gradient_accumulation_steps: int = 1
+    """Micro-batches summed into one optimizer step."""
+    max_steps: int = 1000
+    """Optimizer steps to train."""
+    learning_rate: float = 5e-5
+    """Peak AdamW learning rate."""
+    weight_decay: float = 0.01
+    """AdamW weight decay (not applied to biases and norms)."""
+    adam_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    """AdamW beta1 and beta2."""
+    max_grad_norm: float = 1.0
+    """Gradient clipping norm; 0 disables clipping."""
+    warmup_steps: int = 0
+    """Steps of linear warmup from 0 to the peak learning rate."""
+    schedule: Literal["linear", "cosine", "constant"] = "linear"
+    """Decay after warmup."""
+    precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
+    """Mixed precision; auto is bf16 on GPUs that have it, fp16 on other GPUs, fp32 on CPU."""
+    group_by_length: bool = True
+    """Batch articles of similar length together (less padding)."""
+    eval_every: int = 200
+    """Evaluate and checkpoint every this many optimizer steps."""
+    eval_max_examples: int = 256
+    """Validation examples used for each periodic evaluation."""
+    save_total_limit: int = 2
+    """Best checkpoints kept by metric_for_best (the latest is kept too, for resuming)."""
+    metric_for_best: str = "loss"
+    """Validation metric that ranks checkpoints: loss, rouge1, rouge2, rougeL, topic_micro_f1, topic_macro_f1."""
+    early_stopping_patience: int = 0
+    """Stop after this many evaluations without improvement; 0 never stops early."""
+    log_every: int = 10
+    """Log training loss every this many optimizer steps."""
+    tensorboard: bool = True
+    """Also write TensorBoard logs (needs the tensorboard package)."""
+    resume: bool = True
+    """Resume from the latest checkpoint in output_dir when there is one."""
+    tune_thresholds: bool = True
+    """At the end, pick a per-label topic threshold that maximizes validation F1."""
+    num_workers: int = 0
+    """DataLoader worker processes."""
+
+    def mixed_precision(self, cuda: bool, bf16_supported: bool) -> str:
+        if self.precision != "auto":
+            return self.precision
+        if not cuda:
+            return "no"
+        return "bf16" if bf16_supported else "fp16"
+
+    def higher_is_better(self) -> bool:
+        return self.metric_for_best != "loss"
+
+
+@dataclass
+class GenerationConfig:
+    num_beams: int = 1
+    """Beam width; 1 is greedy decoding."""
+    max_new_tokens: int = 48
+    """Longest summary in tokens."""
+    min_new_tokens: int = 0
+    """Shortest summary in tokens."""
+    no_repeat_ngram_size: int = 3
+    """Block repeated n-grams of this size; 0 disables."""
+    length_penalty: float = 1.0
+    """Beam search length penalty (>1 favours longer summaries)."""
+
+
+@dataclass
+class InferenceConfig:
+    batch_size: int = 32
+    """Most articles in one batch."""
+    max_batch_tokens: int = 16384
+    """Most padded input tokens in one batch (articles are sorted by length before packing)."""
+
+
+@dataclass
+class RunConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The backbone and the topic head."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Sources, columns and lengths."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """The optimisation loop."""
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    """Decoding settings, saved with the model."""
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    """Batching for prediction."""
+
+    def validate(self) -> None:
+        """Impossible values fail here, before any work starts."""
+        positive = {
+            "data.max_source_length": self.data.max_source_length,
+            "data.max_target_length": self.data.max_target_length,
+            "train.batch_size": self.train.batch_size,
+            "train.gradient_accumulation_steps": self.train.gradient_accumulation_steps,
+            "train.max_steps": self.train.max_steps,
+            "train.eval_every": self.train.eval_every,
+            "train.log_every": self.train.log_every,
+            "train.save_total_limit": self.train.save_total_limit,
+            "train.eval_max_examples": self.train.eval_max_examples,
+            "generation.num_beams": self.generation.num_beams,
+            "generation.max_new_tokens": self.generation.max_new_tokens,
+            "inference.batch_size": self.inference.batch_size,
+            "inference.max_batch_tokens": self.inference.max_batch_tokens,
+        }
+        for key, value in positive.items():
+            if value <= 0:
+                raise ConfigError(f"{key}: must be positive, got {value}")
+        if not self.data.sources:
+            raise ConfigError("data.sources: at least one source is needed")
+        for i, source in enumerate(self.data.sources):
+            if not source.path:
+                raise ConfigError(f"data.sources.{i}.path: is empty")
+            if _looks_like_file(source.path) and not Path(source.path).exists():
+                raise ConfigError(f"data.sources.{i}.path: no such file: {source.path}")
+        if not 0.0 < self.train.learning_rate < 1.0:
+            raise ConfigError(f"train.learning_rate: must be in (0, 1), got {self.train.learning_rate}")
+        if self.train.warmup_steps > self.train.max_steps:
+            raise ConfigError("train.warmup_steps: longer than train.max_steps")
+        if len(self.train.adam_betas) != 2:
+            raise ConfigError("train.adam_betas: needs exactly two values")
+        if self.model.topic_loss_weight < 0:
+            raise ConfigError("model.topic_loss_weight: must not be negative")
+        if self.generation.min_new_tokens > self.generation.max_new_tokens:
+            raise ConfigError("generation.min_new_tokens: larger than generation.max_new_tokens")
+        best = {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"}
+        if self.train.metric_for_best not in best:
+            raise ConfigError(f"train.metric_for_best: {self.train.metric_for_best!r} is not one of {sorted(best)}")
+
+
+def _looks_like_file(path: str) -> bool:
+    return path.endswith((".jsonl", ".json", ".csv", ".parquet")) or path.startswith((".", "/"))
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Read a YAML file (or start from defaults), apply `key.sub=value` overrides, validate.
+
+    Relative data paths in the file are taken relative to the working directory, as users type them.
+    """
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config: no such file: {path}")
+        raw = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config: {path} must hold a mapping at the top level")
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r}: expected key.sub=value")
+        _set_dotted(raw, key.strip(), yaml.safe_load(value))
+    config = from_dict(RunConfig, raw, "")
+    config.validate()
+    return config
+
+
+def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
+    node: Any = raw
+    parts = key.split(".")
+    for depth, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            node = node[_list_index(node, part, ".".join(parts[: depth + 1]))]
+        else:
+            node = node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, key)] = value
+    else:
+        node[last] = value
+
+
+def _list_index(items: list, part: str, key: str) -> int:
+    if not part.isdigit() or int(part) >= len(items):
+        raise ConfigError(f"{key}: no list item {part!r} (the list has {len(items)})")
+    return int(part)
+
+
+def from_dict(cls: type, raw: Any, prefix: str) -> Any:
+    """Build dataclass `cls` from plain data, checking every key and type against its annotations."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            raise ConfigError(f"{_join(prefix, key)}: unknown key (known: {', '.join(sorted(names))})")
+    values = {key: _convert(hints[key], value, _join(prefix, key)) for key, value in raw.items()}
+    return cls(**values)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(inner, value, key)
+    if hint is Any:
+        return value
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{key}: {value!r} is not one of {list(args)}")
+        return value
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, {} if value is None else value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
+        return [_convert(args[0], item, f"{key}.{i}") for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__}")
+        return {str(k): _convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    # type() rather than isinstance(): YAML's `true` is a bool, which Python also counts as an int.
+    if hint in (int, float, str, bool) and type(value) is not hint:
+        raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+def to_dict(config: RunConfig) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def save_config(config: RunConfig, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """The one-line docstring under each field, read from the source (shown by `newsbrief train --help`)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body
+    docs = {}
+    for node, following in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr):
+            if isinstance(following.value, ast.Constant) and isinstance(following.value.value, str):
+                docs[node.target.id] = following.value.value
+    return docs

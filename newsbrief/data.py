@@ -1,0 +1,211 @@
+"""From corpora on disk (or the hub) to padded training batches.
+
+Every source is read into one canonical schema (id, text, summary, topics, source), the label space is
+the union of the labels the training splits annotate, and each example carries a label mask: a label
+that its source does not annotate is neither positive nor negative for it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import datasets
+import torch
+
+from newsbrief.config import DataConfig, SourceConfig
+
+CANONICAL_COLUMNS = ["id", "text", "summary", "topics", "source"]
+_FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def read_split(source: SourceConfig, split: str) -> datasets.Dataset | None:
+    """One split of one source in the canonical schema, or None when the source has no such split."""
+    builder = _FILE_BUILDERS.get(Path(source.path).suffix.lower())
+    if builder is not None:
+        raw = datasets.load_dataset(builder, data_files=source.path, split="train")
+    else:
+        raw = datasets.load_dataset(source.path)
+    if isinstance(raw, datasets.DatasetDict):
+        if split not in raw:
+            return None
+        raw = raw[split]
+    elif source.split_column:
+        if source.split_column not in raw.column_names:
+            raise ValueError(f"{source.path}: no column {source.split_column!r} (data.sources.*.split_column)")
+        raw = raw.filter(lambda s: s == split, input_columns=source.split_column)
+    elif split != "train":
+        return None
+    if len(raw) == 0:
+        return None
+    for column in (source.text_column, source.id_column, source.summary_column, source.topics_column):
+        if column and column not in raw.column_names:
+            raise ValueError(f"{source.path}: no column {column!r}; columns are {raw.column_names}")
+    if source.max_examples is not None:
+        raw = raw.select(range(min(source.max_examples, len(raw))))
+    name = source.display_name()
+    return raw.map(
+        lambda batch: _canonical(batch, source, name),
+        batched=True,
+        remove_columns=raw.column_names,
+        desc=f"reading {name}/{split}",
+    )
+
+
+def _canonical(batch: dict[str, list], source: SourceConfig, name: str) -> dict[str, list]:
+    n = len(batch[source.text_column])
+    summaries = batch[source.summary_column] if source.summary_column else [None] * n
+    topics = batch[source.topics_column] if source.topics_column else [[] for _ in range(n)]
+    return {
+        "id": [str(i) for i in batch[source.id_column]],
+        "text": [t or "" for t in batch[source.text_column]],
+        "summary": [s if s and s.strip() else None for s in summaries],
+        "topics": [_map_labels(t, source.label_map) for t in topics],
+        "source": [name] * n,
+    }
+
+
+def _map_labels(topics: Any, label_map: dict[str, str]) -> list[str]:
+    if topics is None:
+        return []
+    if isinstance(topics, str):
+        topics = [topics]
+    mapped = (label_map.get(t, t) for t in topics)
+    return sorted({t for t in mapped if t})
+
+
+@dataclass
+class LabelSpace:
+    """The topic labels a model predicts, and which of them each source annotates."""
+
+    names: list[str]
+    annotated_by: dict[str, list[str]]
+
+    @classmethod
+    def from_training_data(cls, train_splits: dict[str, datasets.Dataset], sources: list[SourceConfig],
+                           min_count: int) -> "LabelSpace":
+        counts: dict[str, int] = {}
+        annotated_by: dict[str, list[str]] = {}
+        for source in sources:
+            name = source.display_name()
+            split = train_splits.get(name)
+            seen: set[str] = set()
+            if split is not None and source.topics_column:
+                for topics in split["topics"]:
+                    seen.update(topics)
+                    for t in topics:
+                        counts[t] = counts.get(t, 0) + 1
+            annotated_by[name] = sorted(seen)
+        names = sorted(label for label, count in counts.items() if count >= min_count)
+        kept = set(names)
+        return cls(names, {s: [label for label in labels if label in kept] for s, labels in annotated_by.items()})
+
+    def encode(self, topics: list[str], source: str) -> tuple[list[float], list[float]]:
+        """Multi-hot targets and the mask of labels this source annotates."""
+        index = self.index
+        target = [0.0] * len(self.names)
+        for t in topics:
+            if t in index:
+                target[index[t]] = 1.0
+        mask = [0.0] * len(self.names)
+        for label in self.annotated_by.get(source, []):
+            mask[index[label]] = 1.0
+        return target, mask
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+    def save(self, path: Path, thresholds: list[float] | None = None) -> None:
+        payload = {"names": self.names, "annotated_by": self.annotated_by,
+                   "thresholds": thresholds or [0.5] * len(self.names)}
+        path.write_text(json.dumps(payload, indent=1))
+
+    @staticmethod
+    def load(path: Path) -> tuple["LabelSpace", list[float]]:
+        payload = json.loads(path.read_text())
+        return LabelSpace(payload["names"], payload["annotated_by"]), payload["thresholds"]
+
+
+def read_corpora(config: DataConfig, splits: tuple[str, ...] = ("train", "validation")) -> dict[str, dict[str, datasets.Dataset]]:
+    """{split: {source name: dataset}} for every configured source that has the split."""
+    result: dict[str, dict[str, datasets.Dataset]] = {split: {} for split in splits}
+    for source in config.sources:
+        for split in splits:
+            dataset = read_split(source, split)
+            if dataset is not None:
+                result[split][source.display_name()] = dataset
+    return result
+
+
+def tokenize(dataset: datasets.Dataset, tokenizer, config: DataConfig, labels: LabelSpace) -> datasets.Dataset:
+    """Token ids, summary targets, topic targets and masks; cached by `datasets` between runs."""
+
+    def encode(batch: dict[str, list]) -> dict[str, list]:
+        texts = [config.source_prefix + t for t in batch["text"]]
+        model_inputs = tokenizer(texts, max_length=config.max_source_length, truncation=True,
+                                 return_token_type_ids=False)
+        summaries = [s or "" for s in batch["summary"]]
+        targets = tokenizer(text_target=summaries, max_length=config.max_target_length, truncation=True)
+        # An example without a reference summary trains the topic head only.
+        model_inputs["labels"] = [ids if s else [] for ids, s in zip(targets["input_ids"], batch["summary"])]
+        topic, mask = zip(*(labels.encode(t, s) for t, s in zip(batch["topics"], batch["source"])))
+        model_inputs["topic_labels"] = list(topic)
+        model_inputs["topic_mask"] = list(mask)
+        model_inputs["length"] = [len(ids) for ids in model_inputs["input_ids"]]
+        return model_inputs
+
+    return dataset.map(encode, batched=True, desc="tokenizing")
+
+
+def concatenate(parts: dict[str, datasets.Dataset]) -> datasets.Dataset:
+    return datasets.concatenate_datasets(list(parts.values()))
+
+
+class Collator:
+    """Pads a list of tokenized examples into tensors; summary targets are padded with -100 (ignored)."""
+
+    def __init__(self, pad_token_id: int):
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = {
+            "input_ids": _pad([e["input_ids"] for e in examples], self.pad_token_id),
+            "attention_mask": _pad([e["attention_mask"] for e in examples], 0),
+            "labels": _pad([e["labels"] for e in examples], -100),
+            "topic_labels": torch.tensor([e["topic_labels"] for e in examples], dtype=torch.float),
+            "topic_mask": torch.tensor([e["topic_mask"] for e in examples], dtype=torch.float),
+        }
+        return batch
+
+
+def _pad(sequences: list[list[int]], value: int) -> torch.Tensor:
+    width = max(1, max(len(s) for s in sequences))
+    out = torch.full((len(sequences), width), value, dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        out[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+    return out
+
+
+def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, group_by_length: bool) -> list[list[int]]:
+    """The batches of one epoch, a pure function of (seed, epoch) so that a resumed run sees the same order.
+
+    With length grouping, shuffled indices are cut into mega-batches of 50 batches, each sorted by
+    length and split, and the batches are shuffled again (as Hugging Face's LengthGroupedSampler does):
+    similar lengths share a batch, so little compute goes into padding.
+    """
+    rng = random.Random(seed * 100_003 + epoch)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    if group_by_length:
+        mega = batch_size * 50
+        order = [i for start in range(0, len(order), mega)
+                 for i in sorted(order[start:start + mega], key=lambda i: -lengths[i])]
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if group_by_length:
+        rng.shuffle(batches)
+    return batches

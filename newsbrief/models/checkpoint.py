@@ -1,0 +1,86 @@
+"""A model directory that describes itself: weights, tokenizer, labels, thresholds, generation and run config.
+
+Layout (all loadable with no pickle):
+  config.json, generation_config.json, model.safetensors   the seq2seq backbone (save_pretrained)
+  topic_head.safetensors                                    the topic head
+  labels.json                                               label names, per-label thresholds, label masks
+  tokenizer files                                           tokenizer.save_pretrained
+  newsbrief.yaml                                            the resolved RunConfig
+  README.md                                                 the model card (written by training)
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from safetensors.torch import load_file, save_file
+from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
+
+from newsbrief.config import RunConfig, from_dict, save_config
+from newsbrief.data import LabelSpace
+from newsbrief.models.backbone import share_encoder_weights
+from newsbrief.models.multitask import NewsBriefModel
+
+CONFIG_FILE = "newsbrief.yaml"
+LABELS_FILE = "labels.json"
+TOPIC_HEAD_FILE = "topic_head.safetensors"
+
+
+@dataclass
+class LoadedModel:
+    model: NewsBriefModel
+    tokenizer: PreTrainedTokenizerBase
+    labels: LabelSpace
+    thresholds: list[float]
+    config: RunConfig
+
+
+def save_model(model: NewsBriefModel, tokenizer: PreTrainedTokenizerBase, labels: LabelSpace,
+               thresholds: list[float] | None, config: RunConfig, directory: str | Path) -> None:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    seq2seq = model.seq2seq
+    if hasattr(seq2seq, "merge_and_unload"):  # LoRA: store a plain model with the adapters merged in
+        seq2seq = copy.deepcopy(seq2seq).merge_and_unload()
+    seq2seq.save_pretrained(directory, state_dict=_first_of_each_tensor(seq2seq.state_dict()))
+    save_file({k: v.contiguous() for k, v in model.topic_head.state_dict().items()}, directory / TOPIC_HEAD_FILE)
+    labels.save(directory / LABELS_FILE, thresholds)
+    tokenizer.save_pretrained(directory)
+    save_config(config, directory / CONFIG_FILE)
+
+
+def _first_of_each_tensor(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Drop every entry that shares storage with an earlier one (encoder weights the decoder reuses).
+
+    safetensors cannot hold one tensor under two names; loading restores the sharing instead.
+    """
+    seen: set[int] = set()
+    unique = {}
+    for name, tensor in state.items():
+        if tensor.data_ptr() not in seen:
+            seen.add(tensor.data_ptr())
+            unique[name] = tensor
+    return unique
+
+
+def load_model(directory: str | Path, device: str | torch.device = "cpu",
+               dtype: torch.dtype = torch.float32) -> LoadedModel:
+    directory = Path(directory)
+    for name in (CONFIG_FILE, LABELS_FILE, TOPIC_HEAD_FILE):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
+    config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
+    remote = config.model.trust_remote_code
+    seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
+    if config.model.share_encoder_decoder:
+        share_encoder_weights(seq2seq)
+    labels, thresholds = LabelSpace.load(directory / LABELS_FILE)
+    model = NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
+    model.topic_head.load_state_dict(load_file(directory / TOPIC_HEAD_FILE))
+    model.to(device=device, dtype=dtype).eval()
+    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
+    return LoadedModel(model, tokenizer, labels, thresholds, config)

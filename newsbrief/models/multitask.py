@@ -1,0 +1,58 @@
+"""NewsBriefModel: a seq2seq summarizer and a topic head that share one encoder pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from transformers import PreTrainedModel
+
+from newsbrief.models.topic_head import TopicHead, masked_bce
+
+
+@dataclass
+class MultitaskOutput:
+    loss: torch.Tensor
+    summary_loss: torch.Tensor
+    topic_loss: torch.Tensor
+    topic_logits: torch.Tensor
+
+
+class NewsBriefModel(nn.Module):
+    def __init__(self, seq2seq: PreTrainedModel, num_labels: int, topic_dropout: float = 0.1,
+                 topic_loss_weight: float = 1.0):
+        super().__init__()
+        self.seq2seq = seq2seq
+        hidden = seq2seq.get_encoder().config.hidden_size
+        self.topic_head = TopicHead(hidden, num_labels, topic_dropout)
+        self.topic_loss_weight = topic_loss_weight
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        return self.seq2seq.get_encoder()(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
+
+    def forward(self, input_ids, attention_mask, labels, topic_labels, topic_mask) -> MultitaskOutput:
+        encoder_outputs = self.encode(input_ids, attention_mask)
+        topic_logits = self.topic_head(encoder_outputs.last_hidden_state, attention_mask)
+        # Decoder inputs are made here and the loss computed below, rather than by the backbone from
+        # `labels`: a batch may hold no summary targets at all (topic-only sources), and the
+        # backbone's mean over zero tokens would be NaN.
+        decoder_input_ids = self.seq2seq.prepare_decoder_input_ids_from_labels(labels=labels)
+        logits = self.seq2seq(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
+                              decoder_input_ids=decoder_input_ids, use_cache=False).logits
+        token_losses = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(),
+                                       ignore_index=-100, reduction="sum")
+        summary_loss = token_losses / (labels != -100).sum().clamp(min=1)
+        topic_loss = masked_bce(topic_logits, topic_labels, topic_mask)
+        return MultitaskOutput(summary_loss + self.topic_loss_weight * topic_loss,
+                               summary_loss, topic_loss, topic_logits)
+
+    @torch.no_grad()
+    def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs):
+        """Summary token ids and topic probabilities, from a single encoder pass."""
+        encoder_outputs = self.encode(input_ids, attention_mask)
+        topic_probs = torch.sigmoid(self.topic_head(encoder_outputs.last_hidden_state, attention_mask).float())
+        sequences = self.seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
+                                          **generate_kwargs)
+        return sequences, topic_probs
