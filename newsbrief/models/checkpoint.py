@@ -46,14 +46,14 @@ def save_model(model: NewsBriefModel, tokenizer: PreTrainedTokenizerBase, labels
     seq2seq = model.seq2seq
     if hasattr(seq2seq, "merge_and_unload"):  # LoRA: store a plain model with the adapters merged in
         seq2seq = copy.deepcopy(seq2seq).merge_and_unload()
-    seq2seq.save_pretrained(directory, state_dict=_first_of_each_tensor(seq2seq.state_dict()))
+    seq2seq.save_pretrained(directory, state_dict=unique_tensors(seq2seq.state_dict()))
     save_file({k: v.contiguous() for k, v in model.topic_head.state_dict().items()}, directory / TOPIC_HEAD_FILE)
     labels.save(directory / LABELS_FILE, thresholds)
     tokenizer.save_pretrained(directory)
     save_config(config, directory / CONFIG_FILE)
 
 
-def _first_of_each_tensor(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def unique_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Drop every entry that shares storage with an earlier one (encoder weights the decoder reuses).
 
     safetensors cannot hold one tensor under two names; loading restores the sharing instead.
@@ -63,7 +63,7 @@ def _first_of_each_tensor(state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
     for name, tensor in state.items():
         if tensor.data_ptr() not in seen:
             seen.add(tensor.data_ptr())
-            unique[name] = tensor
+            unique[name] = tensor.detach().contiguous()
     return unique
 
 

@@ -1,0 +1,231 @@
+"""The training loop, top to bottom in one function; periodic work lives in the small helpers below it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import datasets
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from newsbrief.config import RunConfig
+from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, read_corpora, tokenize
+from newsbrief.metrics.scores import tune_thresholds
+from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
+from newsbrief.models.checkpoint import save_model
+from newsbrief.models.multitask import NewsBriefModel
+from newsbrief.train.checkpointing import (
+    TrainerState,
+    best_checkpoint,
+    checkpoint_dir,
+    latest_checkpoint,
+    load_weights,
+    prune_checkpoints,
+    restore_checkpoint,
+    save_checkpoint,
+)
+from newsbrief.train.model_card import write_model_card
+from newsbrief.train.optim import make_optimizer, make_scheduler
+from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
+
+log = logging.getLogger(__name__)
+
+
+def train(config: RunConfig) -> Path:
+    """Fine-tune summary and topics together; returns the exported model directory."""
+    tc = config.train
+    output_dir = Path(tc.output_dir)
+    accelerator = Accelerator(
+        mixed_precision=tc.mixed_precision(torch.cuda.is_available(),
+                                           torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
+        gradient_accumulation_steps=tc.gradient_accumulation_steps,
+    )
+    set_seed(tc.seed)
+
+    # Data: every source in one schema, one label space, tokenized once and cached by `datasets`.
+    tokenizer = load_tokenizer(config.model)
+    corpora = read_corpora(config.data)
+    if not corpora["train"]:
+        raise ValueError("data.sources: no source has a train split")
+    labels = LabelSpace.from_training_data(corpora["train"], config.data.sources, config.data.min_label_count)
+    train_set = tokenize(concatenate(corpora["train"]), tokenizer, config.data, labels)
+    val_set = validation_sample(corpora["validation"], tokenizer, config, labels)
+    collator = Collator(tokenizer.pad_token_id)
+
+    # Model, optimizer, schedule; then the latest checkpoint, if this run was interrupted before.
+    model = build_model(config, tokenizer, labels)
+    optimizer = make_optimizer(model, tc)
+    scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
+    model, optimizer = accelerator.prepare(model, optimizer)
+    state = TrainerState()
+    resume_from = latest_checkpoint(output_dir) if tc.resume else None
+    if resume_from is not None:
+        state = restore_checkpoint(resume_from, accelerator.unwrap_model(model), optimizer, scheduler)
+        accelerator.print(f"resuming from {resume_from} (step {state.step})")
+    logger = RunLogger(output_dir / "logs", tc.tensorboard, accelerator.is_main_process)
+
+    progress = tqdm(total=tc.max_steps, initial=state.step, desc="training",
+                    disable=not accelerator.is_local_main_process)
+    stop = False
+    started = time.perf_counter() - state.train_seconds
+    model.train()
+    while state.step < tc.max_steps and not stop:
+        loader = epoch_loader(train_set, collator, config, state, accelerator)
+        for batch in loader:
+            with accelerator.accumulate(model):
+                output = model(**batch)
+                accelerator.backward(output.loss)
+                if accelerator.sync_gradients and tc.max_grad_norm > 0:
+                    accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            state.batch_in_epoch += accelerator.num_processes
+            if not accelerator.sync_gradients:
+                continue
+            scheduler.step()
+            state.step += 1
+            progress.update()
+            progress.set_postfix(loss=f"{output.loss.item():.3f}")
+            if state.step % tc.log_every == 0:
+                logger.log(state.step, "train", {"loss": output.loss.item(), "summary_loss": output.summary_loss.item(),
+                                                 "topic_loss": output.topic_loss.item(),
+                                                 "lr": scheduler.get_last_lr()[0]})
+            if state.step % tc.eval_every == 0 or state.step == tc.max_steps:
+                state.train_seconds = time.perf_counter() - started
+                stop = maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state, config,
+                                               tokenizer, labels, val_set, collator, logger, output_dir)
+            if state.step >= tc.max_steps or stop:
+                break
+        else:
+            state.epoch += 1
+            state.batch_in_epoch = 0
+    progress.close()
+    accelerator.wait_for_everyone()
+
+    # Export: the best checkpoint, with per-label thresholds tuned on validation and a model card.
+    export_dir = output_dir / "model"
+    if accelerator.is_main_process:
+        export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, val_set, collator,
+                          output_dir, export_dir)
+    logger.close()
+    accelerator.wait_for_everyone()
+    return export_dir
+
+
+def build_model(config: RunConfig, tokenizer, labels: LabelSpace) -> NewsBriefModel:
+    seq2seq = build_seq2seq(config.model, tokenizer)
+    apply_generation_settings(seq2seq, config.generation)
+    if config.model.lora is not None:
+        from peft import LoraConfig, get_peft_model
+
+        lora = config.model.lora
+        seq2seq = get_peft_model(seq2seq, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                                     target_modules=lora.target_modules))
+    return NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
+
+
+def validation_sample(parts: dict[str, datasets.Dataset], tokenizer, config: RunConfig,
+                      labels: LabelSpace) -> datasets.Dataset | None:
+    """A fixed, seeded sample of the validation splits, the same at every evaluation."""
+    if not parts:
+        return None
+    joined = concatenate(parts).shuffle(seed=config.train.seed)
+    joined = joined.select(range(min(config.train.eval_max_examples, len(joined))))
+    return tokenize(joined, tokenizer, config.data, labels)
+
+
+def epoch_loader(train_set: datasets.Dataset, collator: Collator, config: RunConfig, state: TrainerState,
+                 accelerator: Accelerator):
+    """This epoch's batches, starting where an interrupted run stopped."""
+    tc = config.train
+    batches = epoch_batches(train_set["length"], tc.batch_size * accelerator.num_processes, tc.seed,
+                            state.epoch, tc.group_by_length)
+    # Each global batch is split across processes by Accelerate; skip the ones already consumed.
+    done = state.batch_in_epoch // accelerator.num_processes
+    # A private generator: creating the loader then draws no number from the global RNG, which a
+    # resumed run (one loader more) would otherwise see shifted, and dropout with it.
+    loader = DataLoader(train_set.select_columns(MODEL_COLUMNS), batch_sampler=batches[done:],
+                        collate_fn=collator, num_workers=tc.num_workers,
+                        generator=torch.Generator().manual_seed(tc.seed + state.epoch))
+    return accelerator.prepare_data_loader(loader)
+
+
+def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: TrainerState, config: RunConfig,
+                            tokenizer, labels, val_set, collator, logger: "RunLogger", output_dir: Path) -> bool:
+    """Evaluate, checkpoint, keep the best k; returns True when early stopping says to stop."""
+    tc = config.train
+    metrics: dict = {}
+    if val_set is not None:
+        metrics, _ = validate(accelerator.unwrap_model(model), tokenizer, labels, config, val_set, collator)
+        logger.log(state.step, "validation", metrics)
+    score = metrics.get(tc.metric_for_best)
+    directory = checkpoint_dir(output_dir, state.step)
+    if score is not None:
+        improved = state.best_metric is None or (score > state.best_metric if tc.higher_is_better()
+                                                 else score < state.best_metric)
+        state.best_metric = score if improved else state.best_metric
+        state.evals_without_improvement = 0 if improved else state.evals_without_improvement + 1
+        state.scores[directory.name] = float(score)
+    if accelerator.is_main_process:
+        save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
+        prune_checkpoints(output_dir, state, tc.save_total_limit, tc.higher_is_better())
+    accelerator.wait_for_everyone()
+    return 0 < tc.early_stopping_patience <= state.evals_without_improvement
+
+
+def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunConfig, tokenizer, labels, val_set,
+                      collator, output_dir: Path, export_dir: Path) -> None:
+    best = best_checkpoint(output_dir, state, config.train.higher_is_better())
+    if best is not None:
+        load_weights(model, best / "model.safetensors")
+    thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
+    metrics: dict = {}
+    if val_set is not None:
+        _, probs = validate(model, tokenizer, labels, config, val_set, collator)
+        if config.train.tune_thresholds:
+            thresholds = tune_thresholds(probs, *topic_arrays(val_set))
+        metrics, _ = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
+    save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
+    write_model_card(export_dir, config, state, metrics, best)
+
+
+class RunLogger:
+    """Metrics as JSON lines (always) and TensorBoard scalars (when asked for and installed)."""
+
+    def __init__(self, directory: Path, tensorboard: bool, active: bool):
+        self.active = active
+        self.writer = None
+        if not active:
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        self.jsonl = open(directory / "metrics.jsonl", "a")
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                log.warning("train.tensorboard is on but tensorboard is not installed; logging JSONL only")
+            else:
+                self.writer = SummaryWriter(str(directory / "tensorboard"))
+
+    def log(self, step: int, split: str, metrics: dict) -> None:
+        if not self.active:
+            return
+        flat = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+        self.jsonl.write(json.dumps({"step": step, "split": split, **flat}) + "\n")
+        self.jsonl.flush()
+        if self.writer is not None:
+            for key, value in flat.items():
+                self.writer.add_scalar(f"{split}/{key}", value, step)
+
+    def close(self) -> None:
+        if self.active:
+            self.jsonl.close()
+            if self.writer is not None:
+                self.writer.close()
