@@ -75,6 +75,7 @@ def train(config: RunConfig) -> Path:
                     disable=not accelerator.is_local_main_process)
     stop = False
     started = time.perf_counter() - state.train_seconds
+    window = ThroughputWindow()
     model.train()
     while state.step < tc.max_steps and not stop:
         loader = epoch_loader(train_set, collator, config, state, accelerator)
@@ -87,6 +88,7 @@ def train(config: RunConfig) -> Path:
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
             state.batch_in_epoch += accelerator.num_processes
+            window.examples += len(batch["input_ids"]) * accelerator.num_processes
             if not accelerator.sync_gradients:
                 continue
             scheduler.step()
@@ -96,11 +98,13 @@ def train(config: RunConfig) -> Path:
             if state.step % tc.log_every == 0:
                 logger.log(state.step, "train", {"loss": output.loss.item(), "summary_loss": output.summary_loss.item(),
                                                  "topic_loss": output.topic_loss.item(),
-                                                 "lr": scheduler.get_last_lr()[0]})
+                                                 "lr": scheduler.get_last_lr()[0],
+                                                 "examples_per_second": window.rate()})
             if state.step % tc.eval_every == 0 or state.step == tc.max_steps:
                 state.train_seconds = time.perf_counter() - started
                 stop = maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state, config,
                                                tokenizer, labels, val_set, collator, logger, output_dir)
+                window.rate()  # evaluation time is not training throughput
             if state.step >= tc.max_steps or stop:
                 break
         else:
@@ -194,6 +198,20 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
         metrics, _ = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
     write_model_card(export_dir, config, state, metrics, best)
+
+
+class ThroughputWindow:
+    """Training examples per second since the last call."""
+
+    def __init__(self):
+        self.examples = 0
+        self.start = time.perf_counter()
+
+    def rate(self) -> float:
+        now = time.perf_counter()
+        rate = self.examples / max(now - self.start, 1e-9)
+        self.examples, self.start = 0, now
+        return rate
 
 
 class RunLogger:
