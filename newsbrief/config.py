@@ -118,7 +118,7 @@ class TrainConfig:
     """Steps of linear warmup from 0 to the peak learning rate."""
     schedule: Literal["linear", "cosine", "constant"] = "linear"
     """Decay after warmup."""
-    precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
     """Mixed precision; auto is bf16 on GPUs that have it, fp16 on other GPUs, fp32 on CPU."""
     group_by_length: bool = True
     """Batch articles of similar length together (less padding)."""
@@ -144,11 +144,10 @@ class TrainConfig:
     """DataLoader worker processes."""
 
     def mixed_precision(self, cuda: bool, bf16_supported: bool) -> str:
-        if self.precision != "auto":
-            return self.precision
-        if not cuda:
-            return "no"
-        return "bf16" if bf16_supported else "fp16"
+        """The setting for Accelerate, which calls full precision "no"."""
+        if self.precision == "auto":
+            return ("bf16" if bf16_supported else "fp16") if cuda else "no"
+        return "no" if self.precision == "fp32" else self.precision
 
     def higher_is_better(self) -> bool:
         return self.metric_for_best != "loss"
@@ -266,6 +265,8 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
             node = node[_list_index(node, part, ".".join(parts[: depth + 1]))]
         else:
             node = node.setdefault(part, {})
+        if not isinstance(node, (dict, list)):
+            raise ConfigError(f"{'.'.join(parts[: depth + 1])}: is a value, not a section; cannot set {key}")
     last = parts[-1]
     if isinstance(node, list):
         node[_list_index(node, last, key)] = value
@@ -322,6 +323,12 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         return {str(k): _convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str):
+        # YAML 1.1 reads 1e-3 (no dot) as a string; accept what Python reads as a number.
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{key}: expected float, got {value!r}") from None
     # type() rather than isinstance(): YAML's `true` is a bool, which Python also counts as an int.
     if hint in (int, float, str, bool) and type(value) is not hint:
         raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}")

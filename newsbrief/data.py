@@ -19,7 +19,11 @@ import torch
 
 from newsbrief.config import DataConfig, SourceConfig
 
-CANONICAL_COLUMNS = ["id", "text", "summary", "topics", "source"]
+# Explicit, so that `map` does not cast ids back to a source's integer id column.
+CANONICAL_FEATURES = datasets.Features({
+    "id": datasets.Value("string"), "text": datasets.Value("string"), "summary": datasets.Value("string"),
+    "topics": datasets.Sequence(datasets.Value("string")), "source": datasets.Value("string"),
+})
 _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
@@ -52,6 +56,7 @@ def read_split(source: SourceConfig, split: str) -> datasets.Dataset | None:
         lambda batch: _canonical(batch, source, name),
         batched=True,
         remove_columns=raw.column_names,
+        features=CANONICAL_FEATURES,
         desc=f"reading {name}/{split}",
     )
 

@@ -83,6 +83,8 @@ class NewsBrief:
     def summarize_and_score(self, texts: list[str], **generation: Any) -> tuple[list[str], np.ndarray]:
         """Summaries and a (articles x labels) probability matrix, in input order."""
         settings = replace(self.config.generation, **generation)
+        if not texts:  # a chunk of a batch job can hold only bad rows
+            return [], np.zeros((0, len(self.labels.names)), dtype=np.float32)
         encoded = self.tokenizer([self.config.data.source_prefix + t for t in texts],
                                  max_length=self.config.data.max_source_length, truncation=True,
                                  return_token_type_ids=False)["input_ids"]

@@ -66,10 +66,13 @@ def build_seq2seq(config: ModelConfig, tokenizer: PreTrainedTokenizerBase) -> Pr
             path, path, encoder_config=backbone_config, decoder_config=decoder_config)
     if config.share_encoder_decoder:
         share_encoder_weights(model)
-    # BERT has no decoder start or end token: [CLS] starts a summary and [SEP] ends it.
-    model.config.decoder_start_token_id = tokenizer.cls_token_id
-    model.config.eos_token_id = tokenizer.sep_token_id
-    model.config.pad_token_id = tokenizer.pad_token_id
+    # BERT has no decoder start or end token: [CLS] starts a summary and [SEP] ends it. transformers 5
+    # reads them from the generation config at generate() time, so both configs get them.
+    special = {"decoder_start_token_id": tokenizer.cls_token_id, "eos_token_id": tokenizer.sep_token_id,
+               "pad_token_id": tokenizer.pad_token_id}
+    for name, value in special.items():
+        setattr(model.config, name, value)
+        setattr(model.generation_config, name, value)
     return model
 
 
@@ -82,10 +85,6 @@ def apply_generation_settings(model: PreTrainedModel, settings: GenerationConfig
     generation.no_repeat_ngram_size = settings.no_repeat_ngram_size
     generation.length_penalty = settings.length_penalty
     generation.max_length = None
-    for name in ("decoder_start_token_id", "eos_token_id", "pad_token_id"):
-        value = getattr(model.config, name, None)
-        if value is not None:
-            setattr(generation, name, value)
 
 
 def share_encoder_weights(model: EncoderDecoderModel) -> None:

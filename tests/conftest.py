@@ -1,0 +1,53 @@
+"""Shared fixtures: the tiny config, a tiny model trained once per session, and the shared corpora."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsbrief.config import RunConfig, load_config
+
+ROOT = Path(__file__).parents[1]
+TINY_CONFIG = ROOT / "configs" / "tiny.yaml"
+
+
+def tiny_overrides(output_dir: Path) -> list[str]:
+    """Paths in configs/tiny.yaml are relative to the repo root: make them absolute, so that tests do
+    not depend on the working directory, and keep every run's output inside a temporary folder."""
+    return [
+        f"train.output_dir={output_dir}",
+        f"data.sources.0.path={ROOT / 'tests/fixtures/tiny_news.jsonl'}",
+        f"data.sources.1.path={ROOT / 'tests/fixtures/tiny_wire.jsonl'}",
+    ]
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    """A factory: `tiny_config("train.max_steps=2", ...)` is configs/tiny.yaml with those overrides,
+    applied after the fixture's own (so they may replace train.output_dir too)."""
+
+    def make(*overrides: str) -> RunConfig:
+        return load_config(TINY_CONFIG, tiny_overrides(tmp_path / "run") + list(overrides))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """The exported model directory of configs/tiny.yaml trained for 12 steps, shared by the session."""
+    from newsbrief.train.loop import train
+
+    output_dir = tmp_path_factory.mktemp("tiny-run")
+    config = load_config(TINY_CONFIG, tiny_overrides(output_dir) + [
+        "train.max_steps=12", "train.eval_every=6", "train.warmup_steps=1", "train.tensorboard=false"])
+    return train(config)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real corpora next to the checkout (../shared/data); tests that need them skip without them."""
+    path = ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"../shared/data is absent: no folder {path}")
+    return path

@@ -1,0 +1,114 @@
+"""NewsBrief on a tiny trained model: input order, batching that changes nothing, per-call generation
+settings, and topics chosen by the stored thresholds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from newsbrief.infer.engine import Brief, NewsBrief
+from tests.conftest import ROOT
+
+TEXTS = [json.loads(line)["text"] for line in (ROOT / "tests/fixtures/tiny_news.jsonl").read_text().splitlines()][:7]
+TEXTS += ["Short one.", "Rain.", " ".join(TEXTS[:3])]  # lengths far apart, so batches need padding
+
+
+@pytest.fixture(scope="module")
+def briefer(tiny_model_dir) -> NewsBrief:
+    return NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture
+def brief_calls(briefer, monkeypatch) -> list:
+    """The (input_ids, sequences) of every model.brief call, to see how texts were batched and decoded."""
+    calls = []
+    original = briefer.model.brief
+
+    def spy(input_ids, attention_mask, **kwargs):
+        sequences, probs = original(input_ids, attention_mask, **kwargs)
+        calls.append((input_ids, sequences))
+        return sequences, probs
+
+    monkeypatch.setattr(briefer.model, "brief", spy)
+    return calls
+
+
+def test_predict_returns_briefs_in_input_order(briefer):
+    briefs = briefer.predict(TEXTS)
+    assert all(isinstance(b, Brief) for b in briefs)
+    assert [b.id for b in briefs] == [str(i) for i in range(len(TEXTS))]
+    assert all(isinstance(b.summary, str) for b in briefs)
+    one = briefer.predict_one(TEXTS[-1])
+    assert (one.id, one.summary, one.topics) == ("0", briefs[-1].summary, briefs[-1].topics)
+
+
+def test_no_articles_no_briefs(briefer):
+    assert briefer.predict([]) == []
+
+
+def test_records_keep_their_ids(briefer):
+    briefs = briefer.predict([{"id": "b", "text": TEXTS[0]}, {"text": TEXTS[1]}, {"id": 7, "text": TEXTS[2]}])
+    assert [b.id for b in briefs] == ["b", "1", "7"]
+
+
+def test_batched_equals_one_at_a_time(briefer, brief_calls, monkeypatch):
+    monkeypatch.setattr(briefer.config.inference, "max_batch_tokens", 100)
+    batched, batched_probs = briefer.summarize_and_score(TEXTS)
+    sizes = [len(input_ids) for input_ids, _ in brief_calls]
+    assert len(sizes) > 1 and max(sizes) > 1  # several batches, padded ones among them
+
+    for i, text in enumerate(TEXTS):
+        (summary,), probs = briefer.summarize_and_score([text])
+        assert batched[i] == summary
+        np.testing.assert_allclose(batched_probs[i], probs[0], atol=1e-5)
+    assert briefer.predict_one(TEXTS[3]).summary == batched[3]
+
+
+def test_generation_override_for_one_call(briefer, brief_calls):
+    briefer.summarize_and_score(TEXTS[:3])
+    default_steps = max(sequences.shape[1] for _, sequences in brief_calls)
+    brief_calls.clear()
+    short = briefer.predict(TEXTS[:3], max_new_tokens=2)
+    # The decoder start token plus at most two new tokens.
+    assert max(sequences.shape[1] for _, sequences in brief_calls) <= 3 < default_steps
+    assert all(len(b.summary.split()) <= 2 for b in short)
+    assert briefer.config.generation.max_new_tokens == 12  # the override lasted one call
+
+
+def test_unknown_generation_setting_fails(briefer):
+    with pytest.raises(TypeError):
+        briefer.predict(TEXTS[:1], max_new_tokenz=2)
+
+
+def test_all_scores_gives_every_label(briefer):
+    brief = briefer.predict_one(TEXTS[0], all_scores=True)
+    assert list(brief.scores) == briefer.labels.names
+    assert all(0.0 <= p <= 1.0 for p in brief.scores.values())
+    assert briefer.predict_one(TEXTS[0]).scores is None
+
+
+def expected_topics(briefer, probs) -> list[str]:
+    chosen = [i for i, p in enumerate(probs) if p >= briefer.thresholds[i]]
+    return [briefer.labels.names[i] for i in sorted(chosen, key=lambda i: -probs[i])]
+
+
+def test_topics_are_the_labels_at_or_over_their_threshold_most_probable_first(briefer, monkeypatch):
+    _, probs = briefer.summarize_and_score(TEXTS)
+    for stored in (True, False):
+        if not stored:
+            # Thresholds between the articles' probabilities, so that some labels pass and some don't.
+            monkeypatch.setattr(briefer, "thresholds", np.median(probs, axis=0).astype(np.float32))
+        briefs = briefer.predict(TEXTS, all_scores=True)
+        for brief, row in zip(briefs, probs):
+            assert [name for name, _ in brief.topics] == expected_topics(briefer, row)
+            assert all(score == brief.scores[name] for name, score in brief.topics)
+    assert sum(len(b.topics) for b in briefs) > 0
+    assert any(len(b.topics) < len(briefer.labels.names) for b in briefs)
+
+
+def test_stored_thresholds_are_loaded(briefer, tiny_model_dir):
+    stored = json.loads((tiny_model_dir / "labels.json").read_text())
+    assert briefer.labels.names == stored["names"]
+    np.testing.assert_allclose(briefer.thresholds, stored["thresholds"])

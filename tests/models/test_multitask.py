@@ -1,0 +1,70 @@
+"""The multi-task model: masked topic loss, pooling over real tokens only, and a lossless directory round trip."""
+
+import pytest
+import torch
+
+from newsbrief.config import ModelConfig, RunConfig
+from newsbrief.data import LabelSpace
+from newsbrief.models.backbone import build_seq2seq, load_tokenizer
+from newsbrief.models.checkpoint import load_model, save_model
+from newsbrief.models.multitask import NewsBriefModel
+from newsbrief.models.topic_head import TopicHead, masked_bce
+
+TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37}
+
+
+def _tiny(share: bool):
+    config = RunConfig(model=ModelConfig(random_init=True, share_encoder_decoder=share, config_overrides=TINY_BERT))
+    tokenizer = load_tokenizer(config.model)
+    torch.manual_seed(0)
+    model = NewsBriefModel(build_seq2seq(config.model, tokenizer), num_labels=3).eval()
+    return config, tokenizer, model
+
+
+def test_masked_cells_are_neither_positive_nor_negative():
+    logits = torch.tensor([[2.0, -1.0, 0.5]])
+    mask = torch.tensor([[1.0, 0.0, 1.0]])
+    as_positive = masked_bce(logits, torch.tensor([[1.0, 1.0, 0.0]]), mask)
+    as_negative = masked_bce(logits, torch.tensor([[1.0, 0.0, 0.0]]), mask)
+    assert as_positive == as_negative
+    unmasked = masked_bce(logits, torch.tensor([[1.0, 1.0, 0.0]]), torch.ones(1, 3))
+    assert unmasked != as_positive
+
+
+def test_topic_head_ignores_padding():
+    head = TopicHead(hidden_size=4, num_labels=2, dropout=0.0)
+    states = torch.randn(1, 3, 4)
+    padded = torch.cat([states, torch.randn(1, 2, 4)], dim=1)
+    short = head(states, torch.ones(1, 3))
+    long = head(padded, torch.tensor([[1, 1, 1, 0, 0]]))
+    torch.testing.assert_close(short, long)
+
+
+def test_batch_without_any_summary_target_trains_topics_only():
+    _, tokenizer, model = _tiny(share=False)
+    inputs = tokenizer(["a short article", "another one"], padding=True, return_tensors="pt",
+                       return_token_type_ids=False)
+    no_summaries = torch.full((2, 1), -100)
+    output = model(inputs.input_ids, inputs.attention_mask, no_summaries, torch.ones(2, 3), torch.ones(2, 3))
+    assert output.summary_loss.item() == 0.0
+    assert torch.isfinite(output.loss) and output.loss.item() == pytest.approx(output.topic_loss.item())
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_saved_directory_reloads_to_identical_briefs(share, tmp_path):
+    config, tokenizer, model = _tiny(share)
+    inputs = tokenizer(["markets rallied on rate cut hopes", "the striker scored twice"], padding=True,
+                       return_tensors="pt", return_token_type_ids=False)
+    before = model.brief(inputs.input_ids, inputs.attention_mask, max_new_tokens=6)
+    save_model(model, tokenizer, LabelSpace(["a", "b", "c"], {}), [0.3, 0.5, 0.7], config, tmp_path)
+    loaded = load_model(tmp_path)
+    after = loaded.model.brief(inputs.input_ids, inputs.attention_mask, max_new_tokens=6)
+    assert torch.equal(before[0], after[0])
+    torch.testing.assert_close(before[1], after[1])
+    assert loaded.thresholds == [0.3, 0.5, 0.7]
+    assert not list(tmp_path.glob("*.bin")) and not list(tmp_path.glob("*.pt"))
+
+
+def test_loading_a_folder_that_is_not_a_model_names_what_is_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="newsbrief.yaml"):
+        load_model(tmp_path)

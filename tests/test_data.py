@@ -1,0 +1,189 @@
+"""Reading sources into one schema, the label space and its masks, padding, and the epoch order."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import datasets
+import pandas as pd
+import pytest
+import torch
+
+from newsbrief.config import SourceConfig
+from newsbrief.data import CANONICAL_FEATURES, Collator, LabelSpace, concatenate, epoch_batches, read_split
+
+ROWS = [
+    {"id": "n1", "text": "Celtic won the cup.", "title": "Celtic win", "topics": ["Sports"], "split": "train"},
+    {"id": "n2", "text": "Shares fell.", "title": "  ", "topics": ["Business", "Misc"], "split": "train"},
+    {"id": "n3", "text": "A new phone.", "title": "Phone", "topics": ["Sci/Tech"], "split": "validation"},
+]
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def source(path, **settings) -> SourceConfig:
+    return SourceConfig(path=str(path), summary_column="title", **settings)
+
+
+def test_jsonl_in_the_canonical_schema(tmp_path):
+    split = read_split(source(write_jsonl(tmp_path / "news.jsonl", ROWS)), "train")
+    assert sorted(split.column_names) == sorted(CANONICAL_FEATURES)
+    assert list(split["id"]) == ["n1", "n2"]
+    assert list(split["text"]) == ["Celtic won the cup.", "Shares fell."]
+    assert list(split["summary"]) == ["Celtic win", None]  # a blank summary trains no summary
+    assert list(split["topics"]) == [["Sports"], ["Business", "Misc"]]
+    assert list(split["source"]) == ["news", "news"]  # the file's stem when the source has no name
+
+
+def test_integer_ids_become_strings(tmp_path):
+    numbered = read_split(source(write_jsonl(tmp_path / "numbered.jsonl",
+                                             [{**row, "id": i} for i, row in enumerate(ROWS)])), "train")
+    named = read_split(source(write_jsonl(tmp_path / "named.jsonl", ROWS)), "train")
+    assert list(concatenate({"numbered": numbered, "named": named})["id"]) == ["0", "1", "n1", "n2"]
+
+
+def test_a_split_the_source_lacks_is_none(tmp_path):
+    path = write_jsonl(tmp_path / "news.jsonl", ROWS)
+    assert read_split(source(path), "test") is None
+    assert list(read_split(source(path), "validation")["id"]) == ["n3"]
+
+
+def test_without_a_split_column_everything_is_train(tmp_path):
+    path = write_jsonl(tmp_path / "news.jsonl", ROWS)
+    assert len(read_split(source(path, split_column=None), "train")) == 3
+    assert read_split(source(path, split_column=None), "validation") is None
+
+
+def test_csv_without_topics(tmp_path):
+    path = tmp_path / "wire.csv"
+    pd.DataFrame([{k: v for k, v in row.items() if k != "topics"} for row in ROWS]).to_csv(path, index=False)
+    split = read_split(source(path, name="wire", topics_column=None), "train")
+    assert sorted(split.column_names) == sorted(CANONICAL_FEATURES)
+    assert list(split["id"]) == ["n1", "n2"]
+    assert list(split["topics"]) == [[], []]
+    assert list(split["source"]) == ["wire", "wire"]
+
+
+def test_parquet_with_topic_lists(tmp_path):
+    path = tmp_path / "news.parquet"
+    pd.DataFrame(ROWS).to_parquet(path)
+    split = read_split(source(path, max_examples=1), "train")
+    assert list(split["id"]) == ["n1"]
+    assert list(split["topics"]) == [["Sports"]]
+
+
+def test_one_topic_as_a_string(tmp_path):
+    rows = [{**row, "topics": row["topics"][0]} for row in ROWS]
+    rows[1]["topics"] = None
+    split = read_split(source(write_jsonl(tmp_path / "news.jsonl", rows)), "train")
+    assert list(split["topics"]) == [["Sports"], []]
+
+
+def test_label_map_renames_and_drops(tmp_path):
+    label_map = {"Sports": "sport", "Business": "business", "Misc": ""}
+    split = read_split(source(write_jsonl(tmp_path / "news.jsonl", ROWS), label_map=label_map), "train")
+    assert list(split["topics"]) == [["sport"], ["business"]]
+
+
+@pytest.mark.parametrize("setting", [{"text_column": "body"}, {"summary_column": "headline"},
+                                     {"topics_column": "labels"}, {"id_column": "key"},
+                                     {"split_column": "part"}])
+def test_missing_column_is_named(tmp_path, setting):
+    path = write_jsonl(tmp_path / "news.jsonl", ROWS)
+    column = next(iter(setting.values()))
+    with pytest.raises(ValueError, match=repr(column)):
+        read_split(SourceConfig(path=str(path), **{"summary_column": "title", **setting}), "train")
+
+
+def two_sources():
+    """Source a annotates sport/business/tech, source b annotates earn/acq; c annotates nothing."""
+    sources = [SourceConfig(path="a.jsonl", name="a"), SourceConfig(path="b.jsonl", name="b"),
+               SourceConfig(path="c.jsonl", name="c", topics_column=None)]
+    splits = {
+        "a": datasets.Dataset.from_dict({"topics": [["sport"], ["business", "sport"], ["tech"]]}),
+        "b": datasets.Dataset.from_dict({"topics": [["earn"], ["acq", "earn"], []]}),
+        "c": datasets.Dataset.from_dict({"topics": [[], []]}),
+    }
+    return splits, sources
+
+
+def test_label_space_is_the_union_with_masks_per_source():
+    labels = LabelSpace.from_training_data(*two_sources(), min_count=1)
+    assert labels.names == ["acq", "business", "earn", "sport", "tech"]
+    assert labels.annotated_by == {"a": ["business", "sport", "tech"], "b": ["acq", "earn"], "c": []}
+
+    target, mask = labels.encode(["sport", "business"], "a")
+    assert target == [0, 1, 0, 1, 0]
+    assert mask == [0, 1, 0, 1, 1]
+    # An article of b is neither positive nor negative for a's labels.
+    target, mask = labels.encode(["earn"], "b")
+    assert target == [0, 0, 1, 0, 0]
+    assert mask == [1, 0, 1, 0, 0]
+    assert labels.encode([], "c") == ([0] * 5, [0] * 5)
+
+
+def test_min_label_count_leaves_rare_labels_out():
+    labels = LabelSpace.from_training_data(*two_sources(), min_count=2)
+    assert labels.names == ["earn", "sport"]
+    assert labels.annotated_by == {"a": ["sport"], "b": ["earn"], "c": []}
+    assert labels.encode(["tech", "sport"], "a") == ([0, 1], [0, 1])
+
+
+def test_label_space_round_trip(tmp_path):
+    labels = LabelSpace.from_training_data(*two_sources(), min_count=1)
+    labels.save(tmp_path / "labels.json", [0.1, 0.2, 0.3, 0.4, 0.5])
+    loaded, thresholds = LabelSpace.load(tmp_path / "labels.json")
+    assert loaded == labels
+    assert thresholds == [0.1, 0.2, 0.3, 0.4, 0.5]
+    labels.save(tmp_path / "default.json")
+    assert LabelSpace.load(tmp_path / "default.json")[1] == [0.5] * 5
+
+
+def test_collator_pads_inputs_with_the_pad_id_and_labels_with_minus_100():
+    examples = [
+        {"input_ids": [5, 6, 7], "attention_mask": [1, 1, 1], "labels": [8, 9],
+         "topic_labels": [1.0, 0.0], "topic_mask": [1.0, 1.0]},
+        {"input_ids": [5], "attention_mask": [1], "labels": [],  # topic-only example
+         "topic_labels": [0.0, 0.0], "topic_mask": [0.0, 1.0]},
+    ]
+    batch = Collator(pad_token_id=3)(examples)
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [5, 3, 3]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"].tolist() == [[8, 9], [-100, -100]]
+    assert batch["topic_labels"].dtype == torch.float
+    assert batch["topic_mask"].tolist() == [[1.0, 1.0], [0.0, 1.0]]
+
+
+_rng = random.Random(0)
+LENGTHS = [_rng.randint(1, 512) for _ in range(1000)]
+
+
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_epoch_batches_cover_every_index_once(group_by_length):
+    batches = epoch_batches(LENGTHS, 8, seed=1, epoch=0, group_by_length=group_by_length)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(LENGTHS)))
+    assert sum(len(batch) != 8 for batch in batches) <= 1
+
+
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_epoch_batches_are_a_function_of_seed_and_epoch(group_by_length):
+    def batches(seed, epoch):
+        return epoch_batches(LENGTHS, 8, seed=seed, epoch=epoch, group_by_length=group_by_length)
+
+    assert batches(1, 0) == batches(1, 0)
+    assert batches(1, 0) != batches(1, 1)
+    assert batches(1, 0) != batches(2, 0)
+
+
+def padding(batches, lengths) -> int:
+    return sum(len(batch) * max(lengths[i] for i in batch) - sum(lengths[i] for i in batch) for batch in batches)
+
+
+def test_grouping_by_length_cuts_padding():
+    grouped = padding(epoch_batches(LENGTHS, 8, seed=1, epoch=0, group_by_length=True), LENGTHS)
+    shuffled = padding(epoch_batches(LENGTHS, 8, seed=1, epoch=0, group_by_length=False), LENGTHS)
+    assert grouped < 0.1 * shuffled

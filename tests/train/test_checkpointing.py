@@ -1,0 +1,70 @@
+"""Checkpoints: pickle-free optimizer round trip, atomic publication, pruning to the best k."""
+
+import torch
+
+from newsbrief.train.checkpointing import (
+    TrainerState,
+    checkpoint_dir,
+    latest_checkpoint,
+    prune_checkpoints,
+    restore_checkpoint,
+    save_checkpoint,
+)
+
+
+def _stepped_model():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (step + 1))
+    for _ in range(3):
+        model(torch.randn(2, 4)).sum().backward()
+        optimizer.step()
+        scheduler.step()
+    return model, optimizer, scheduler
+
+
+def test_checkpoint_round_trip_restores_model_optimizer_schedule_and_rng(tmp_path):
+    model, optimizer, scheduler = _stepped_model()
+    state = TrainerState(step=3, epoch=1, batch_in_epoch=5, best_metric=0.5, scores={"step-0000003": 0.5})
+    directory = checkpoint_dir(tmp_path, 3)
+    save_checkpoint(directory, model, optimizer, scheduler, state)
+    expected_draw = torch.rand(3)
+
+    fresh, fresh_optimizer, fresh_scheduler = _stepped_model()
+    with torch.no_grad():
+        for p in fresh.parameters():
+            p.add_(1.0)
+    restored = restore_checkpoint(directory, fresh, fresh_optimizer, fresh_scheduler)
+
+    assert restored == state
+    assert torch.equal(torch.rand(3), expected_draw)  # the RNG continues where the saved run was
+    for a, b in zip(model.parameters(), fresh.parameters()):
+        assert torch.equal(a, b)
+    for key, value in optimizer.state_dict()["state"][0].items():
+        assert torch.equal(value, fresh_optimizer.state_dict()["state"][0][key])
+    assert fresh_scheduler.last_epoch == scheduler.last_epoch
+    assert not list(directory.glob("*.bin")) and not list(directory.glob("*.pkl"))
+
+
+def test_an_unfinished_save_is_ignored_and_cleaned(tmp_path):
+    model, optimizer, scheduler = _stepped_model()
+    save_checkpoint(checkpoint_dir(tmp_path, 10), model, optimizer, scheduler, TrainerState(step=10))
+    half_written = checkpoint_dir(tmp_path, 20).with_name("step-0000020.tmp")
+    half_written.mkdir()
+    (half_written / "model.safetensors").write_bytes(b"truncated")
+    assert latest_checkpoint(tmp_path).name == "step-0000010"
+    assert not half_written.exists()
+
+
+def test_pruning_keeps_the_best_k_and_the_newest(tmp_path):
+    model, optimizer, scheduler = _stepped_model()
+    scores = {10: 0.9, 20: 0.5, 30: 0.7, 40: 0.8}
+    state = TrainerState()
+    for step, loss in scores.items():
+        save_checkpoint(checkpoint_dir(tmp_path, step), model, optimizer, scheduler, state)
+        state.scores[f"step-{step:07d}"] = loss
+    prune_checkpoints(tmp_path, state, keep_best=2, higher_is_better=False)
+    kept = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert kept == ["step-0000020", "step-0000030", "step-0000040"]
+    assert set(state.scores) == set(kept)
