@@ -173,6 +173,12 @@ class InferenceConfig:
     """Most articles in one batch."""
     max_batch_tokens: int = 16384
     """Most padded input tokens in one batch (articles are sorted by length before packing)."""
+    long_articles: Literal["truncate", "chunk"] = "truncate"
+    """Articles longer than data.max_source_length: keep the start, or read them in overlapping windows."""
+    chunk_overlap: int = 64
+    """Tokens that consecutive windows share, in chunk mode."""
+    max_chunks: int = 8
+    """Windows read per article in chunk mode; text beyond them is dropped and counted as truncated."""
 
 
 @dataclass
@@ -204,6 +210,7 @@ class RunConfig:
             "generation.max_new_tokens": self.generation.max_new_tokens,
             "inference.batch_size": self.inference.batch_size,
             "inference.max_batch_tokens": self.inference.max_batch_tokens,
+            "inference.max_chunks": self.inference.max_chunks,
         }
         for key, value in positive.items():
             if value <= 0:
@@ -223,6 +230,9 @@ class RunConfig:
             raise ConfigError("train.adam_betas: needs exactly two values")
         if self.model.topic_loss_weight < 0:
             raise ConfigError("model.topic_loss_weight: must not be negative")
+        chunked = self.inference.long_articles == "chunk"
+        if chunked and not 0 <= self.inference.chunk_overlap < self.data.max_source_length // 2:
+            raise ConfigError("inference.chunk_overlap: must be at least 0 and under half of data.max_source_length")
         if self.generation.min_new_tokens > self.generation.max_new_tokens:
             raise ConfigError("generation.min_new_tokens: larger than generation.max_new_tokens")
         best = {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"}

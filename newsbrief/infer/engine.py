@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
 
-from newsbrief.config import RunConfig
+from newsbrief.config import GenerationConfig, RunConfig
 from newsbrief.data import LabelSpace
 from newsbrief.infer.batching import token_budget_batches
+from newsbrief.infer.encoding import Windows, encode_articles
+from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.models.checkpoint import load_model
 from newsbrief.models.multitask import NewsBriefModel
 
@@ -24,6 +27,8 @@ class Brief:
     summary: str
     topics: list[tuple[str, float]]
     """(label, probability) for every label at or above its threshold, most probable first."""
+    truncated: bool = False
+    """Part of the article fell outside the text the model read (see inference.long_articles)."""
     scores: dict[str, float] | None = field(default=None, repr=False)
     """Every label's probability, when asked for with `all_scores=True`."""
 
@@ -46,6 +51,10 @@ def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype
             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
 
 
+STREAM_CHUNK = 1024
+"""Articles sorted and batched together: larger chunks pad less, smaller ones hold less in memory."""
+
+
 class NewsBrief:
     def __init__(self, model: NewsBriefModel, tokenizer, labels: LabelSpace, thresholds: list[float],
                  config: RunConfig):
@@ -56,10 +65,15 @@ class NewsBrief:
         self.config = config
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "auto", dtype: str | torch.dtype = "auto") -> "NewsBrief":
+    def from_pretrained(cls, path: str | Path, device: str = "auto", dtype: str | torch.dtype = "auto",
+                        int8: bool = False, compile: bool = False) -> "NewsBrief":
+        """Load a model directory; `int8` quantizes linear layers (CPU), `compile` runs torch.compile."""
         target = resolve_device(device)
         loaded = load_model(path, device=target, dtype=resolve_dtype(dtype, target))
-        return cls(loaded.model, loaded.tokenizer, loaded.labels, loaded.thresholds, loaded.config)
+        model = quantize_int8(loaded.model) if int8 else loaded.model
+        if compile:
+            compile_model(model)
+        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, loaded.config)
 
     @property
     def device(self) -> torch.device:
@@ -72,44 +86,94 @@ class NewsBrief:
         Keyword arguments override the checkpoint's generation settings for this call
         (num_beams, max_new_tokens, min_new_tokens, no_repeat_ngram_size, length_penalty).
         """
-        records = [{"id": str(i), "text": a} if isinstance(a, str) else a for i, a in enumerate(articles)]
-        summaries, probs = self.summarize_and_score([r["text"] for r in records], **generation)
-        return [self._brief(str(r.get("id", i)), s, p, all_scores)
-                for i, (r, s, p) in enumerate(zip(records, summaries, probs))]
+        return list(self.predict_stream(articles, all_scores=all_scores, **generation))
 
     def predict_one(self, text: str, **kwargs: Any) -> Brief:
         return self.predict([text], **kwargs)[0]
 
+    def predict_stream(self, articles: Iterable[str | dict[str, Any]], chunk_size: int = STREAM_CHUNK,
+                       all_scores: bool = False, **generation: Any) -> Iterator[Brief]:
+        """Briefs in input order, `chunk_size` articles at a time, for streams of any length.
+
+        The next chunk is tokenized in a background thread while the model works on this one
+        (tokenizers release the GIL), so the accelerator does not wait for the CPU.
+        """
+        settings = replace(self.config.generation, **generation)
+        records = ({"id": str(i), "text": a} if isinstance(a, str) else {**a, "id": str(a.get("id", i))}
+                   for i, a in enumerate(articles))
+        with ThreadPoolExecutor(max_workers=1) as tokenizing:
+            pending = None
+            for chunk in _chunks(records, chunk_size):
+                upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, [r["text"] for r in chunk],
+                                                     self.config))
+                if pending is not None:
+                    yield from self._briefs(*pending, settings, all_scores)
+                pending = upcoming
+            if pending is not None:
+                yield from self._briefs(*pending, settings, all_scores)
+
     def summarize_and_score(self, texts: list[str], **generation: Any) -> tuple[list[str], np.ndarray]:
         """Summaries and a (articles x labels) probability matrix, in input order."""
-        settings = replace(self.config.generation, **generation)
-        if not texts:  # a chunk of a batch job can hold only bad rows
-            return [], np.zeros((0, len(self.labels.names)), dtype=np.float32)
-        encoded = self.tokenizer([self.config.data.source_prefix + t for t in texts],
-                                 max_length=self.config.data.max_source_length, truncation=True,
-                                 return_token_type_ids=False)["input_ids"]
+        windows = encode_articles(self.tokenizer, texts, self.config)
+        summaries, probs = self._run(windows, len(texts), replace(self.config.generation, **generation))
+        return summaries, probs
+
+    def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
+                all_scores: bool) -> Iterator[Brief]:
+        encoded = windows.result()
+        summaries, probs = self._run(encoded, len(chunk), settings)
+        for record, summary, p, truncated in zip(chunk, summaries, probs, encoded.truncated):
+            yield self._brief(record["id"], summary, p, truncated, all_scores)
+
+    def _run(self, windows: Windows, articles: int, settings: GenerationConfig) -> tuple[list[str], np.ndarray]:
+        """Model work for encoded articles: summaries from each article's first window, topic
+        probabilities pooled (max) over all its windows, since a topic named anywhere counts."""
+        summaries = [""] * articles
+        probs = np.zeros((articles, len(self.labels.names)), dtype=np.float32)
+        leads = {}
+        for index, article in enumerate(windows.article):
+            leads.setdefault(article, index)
         inference = self.config.inference
-        batches = token_budget_batches([len(ids) for ids in encoded], inference.max_batch_tokens,
+        batches = token_budget_batches([len(ids) for ids in windows.input_ids], inference.max_batch_tokens,
                                        inference.batch_size)
-        summaries: list[str] = [""] * len(texts)
-        probs = np.zeros((len(texts), len(self.labels.names)), dtype=np.float32)
         was_training = self.model.training
         self.model.eval()
         for batch in batches:
-            padded = self.tokenizer.pad({"input_ids": [encoded[i] for i in batch]}, return_tensors="pt")
-            sequences, topic_probs = self.model.brief(padded["input_ids"].to(self.device),
-                                                      padded["attention_mask"].to(self.device),
-                                                      **asdict(settings))
-            decoded = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
-            for row, index in enumerate(batch):
-                summaries[index] = decoded[row].strip()
-                probs[index] = topic_probs[row].cpu().numpy()
+            first = [w for w in batch if leads[windows.article[w]] == w]
+            rest = [w for w in batch if leads[windows.article[w]] != w]
+            if first:
+                sequences, first_probs = self.model.brief(*self._pad(windows, first), **asdict(settings))
+                for w, text in zip(first, self.tokenizer.batch_decode(sequences, skip_special_tokens=True)):
+                    summaries[windows.article[w]] = text.strip()
+                _pool(probs, [windows.article[w] for w in first], first_probs)
+            if rest:
+                _pool(probs, [windows.article[w] for w in rest], self.model.topic_probs(*self._pad(windows, rest)))
         self.model.train(was_training)
         return summaries, probs
 
-    def _brief(self, id_: str, summary: str, probs: np.ndarray, all_scores: bool) -> Brief:
+    def _pad(self, windows: Windows, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        padded = self.tokenizer.pad({"input_ids": [windows.input_ids[w] for w in rows]}, return_tensors="pt")
+        return padded["input_ids"].to(self.device), padded["attention_mask"].to(self.device)
+
+    def _brief(self, id_: str, summary: str, probs: np.ndarray, truncated: bool, all_scores: bool) -> Brief:
         chosen = np.flatnonzero(probs >= self.thresholds)
         chosen = chosen[np.argsort(-probs[chosen])]
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: round(float(p), 4) for n, p in zip(self.labels.names, probs)} if all_scores else None
-        return Brief(id_, summary, topics, scores)
+        return Brief(id_, summary, topics, truncated, scores)
+
+
+def _pool(probs: np.ndarray, articles: list[int], window_probs: torch.Tensor) -> None:
+    for article, row in zip(articles, window_probs.cpu().numpy()):
+        np.maximum(probs[article], row, out=probs[article])
+
+
+def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

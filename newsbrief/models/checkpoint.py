@@ -12,6 +12,8 @@ Layout (all loadable with no pickle):
 from __future__ import annotations
 
 import copy
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import torch
 import yaml
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
 
 from newsbrief.config import RunConfig, from_dict, save_config
 from newsbrief.data import LabelSpace
@@ -75,12 +78,27 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
             raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
     remote = config.model.trust_remote_code
-    seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
     if config.model.share_encoder_decoder:
+        # The decoder's copies of shared weights are not stored, by design: silence the load report
+        # that would list them as missing, then share them again.
+        with _transformers_verbosity(logging.ERROR):
+            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
         share_encoder_weights(seq2seq)
+    else:
+        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
     labels, thresholds = LabelSpace.load(directory / LABELS_FILE)
     model = NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
     model.topic_head.load_state_dict(load_file(directory / TOPIC_HEAD_FILE))
     model.to(device=device, dtype=dtype).eval()
     tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
     return LoadedModel(model, tokenizer, labels, thresholds, config)
+
+
+@contextmanager
+def _transformers_verbosity(level: int):
+    previous = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity(level)
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(previous)

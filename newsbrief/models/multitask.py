@@ -52,7 +52,13 @@ class NewsBriefModel(nn.Module):
     def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs):
         """Summary token ids and topic probabilities, from a single encoder pass."""
         encoder_outputs = self.encode(input_ids, attention_mask)
-        topic_probs = torch.sigmoid(self.topic_head(encoder_outputs.last_hidden_state, attention_mask).float())
         sequences = self.seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
                                           **generate_kwargs)
-        return sequences, topic_probs
+        return sequences, self._probs(encoder_outputs, attention_mask)
+
+    @torch.no_grad()
+    def topic_probs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self._probs(self.encode(input_ids, attention_mask), attention_mask)
+
+    def _probs(self, encoder_outputs, attention_mask: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.topic_head(encoder_outputs.last_hidden_state, attention_mask).float())

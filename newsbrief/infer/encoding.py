@@ -1,0 +1,45 @@
+"""Articles to model inputs: truncated to the model's window, or cut into overlapping windows.
+
+Both modes cap an article's characters before tokenizing, so that a 5 MB page costs what its first
+few windows cost: a token spans at least one character and news averages under six, so
+CHARS_PER_TOKEN characters per token always leave more text than the windows can hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newsbrief.config import RunConfig
+
+CHARS_PER_TOKEN = 32
+
+
+@dataclass
+class Windows:
+    input_ids: list[list[int]]
+    """Token ids of each window, special tokens included."""
+    article: list[int]
+    """Index of the article each window comes from; an article's first window comes first."""
+    truncated: list[bool]
+    """Per article: did text fall outside the windows kept?"""
+
+
+def encode_articles(tokenizer, texts: list[str], config: RunConfig) -> Windows:
+    inference = config.inference
+    max_length = config.data.max_source_length
+    chunked = inference.long_articles == "chunk"
+    windows_kept = inference.max_chunks if chunked else 1
+    cap = max_length * CHARS_PER_TOKEN * windows_kept
+    capped = [config.data.source_prefix + t[:cap] for t in texts]
+    encoded = tokenizer(capped, max_length=max_length, truncation=True, return_overflowing_tokens=True,
+                        stride=inference.chunk_overlap if chunked else 0, return_token_type_ids=False)
+    per_article = [0] * len(texts)
+    windows = Windows([], [], [len(t) > cap for t in texts])
+    for ids, article in zip(encoded["input_ids"], encoded["overflow_to_sample_mapping"]):
+        per_article[article] += 1
+        if per_article[article] > windows_kept:
+            windows.truncated[article] = True
+            continue
+        windows.input_ids.append(ids)
+        windows.article.append(article)
+    return windows

@@ -1,0 +1,67 @@
+"""Long articles: truncation is reported, chunk mode reads every window, and a 5 MB page costs little."""
+
+import pytest
+
+from newsbrief.infer.encoding import CHARS_PER_TOKEN, encode_articles
+from newsbrief.infer.engine import NewsBrief
+
+SHORT = "Leeds beat Celtic 2-1 in the league match on Saturday."
+
+
+@pytest.fixture(scope="module")
+def briefer(tiny_model_dir):
+    return NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
+
+
+def _words(n: int) -> str:
+    return " ".join(f"word{i % 50}" for i in range(n))
+
+
+def test_truncate_mode_keeps_one_window_and_flags_long_articles(briefer):
+    windows = encode_articles(briefer.tokenizer, [SHORT, _words(500)], briefer.config)
+    assert windows.article == [0, 1]
+    assert windows.truncated == [False, True]
+    assert max(len(ids) for ids in windows.input_ids) <= briefer.config.data.max_source_length
+
+
+def test_chunk_mode_covers_the_article_in_overlapping_windows(briefer):
+    briefer.config.inference.long_articles = "chunk"
+    briefer.config.inference.chunk_overlap = 8
+    briefer.config.inference.max_chunks = 3
+    try:
+        windows = encode_articles(briefer.tokenizer, [SHORT, _words(60), _words(5000)], briefer.config)
+        assert windows.article.count(0) == 1 and windows.article.count(1) > 1
+        assert windows.article.count(2) == 3  # capped at max_chunks, the rest flagged
+        assert windows.truncated == [False, False, True]
+        first, second = [ids for ids, a in zip(windows.input_ids, windows.article) if a == 1][:2]
+        assert first[-1 - 8:-1] == second[1:1 + 8]  # the overlap, between the special tokens
+        briefs = briefer.predict([SHORT, _words(60)], all_scores=True)
+        assert not briefs[1].truncated
+        # pooled: the long article's score is the max over its windows, never below its first window's
+        lead = briefer.tokenizer.pad({"input_ids": [first]}, return_tensors="pt")
+        first_probs = briefer.model.topic_probs(lead["input_ids"], lead["attention_mask"])[0]
+        for name, p in zip(briefer.labels.names, first_probs.tolist()):
+            assert briefs[1].scores[name] >= round(p, 4) - 1e-4
+    finally:
+        briefer.config.inference.long_articles = "truncate"
+
+
+def test_a_5_mb_article_is_briefed_from_a_bounded_prefix(briefer):
+    page = _words(900_000)[: 5 * 1024 * 1024]
+    seen = []
+
+    def spy(texts, **kwargs):
+        seen.extend(len(t) for t in texts)
+        return briefer.tokenizer(texts, **kwargs)
+
+    encode_articles(spy, [page], briefer.config)
+    assert seen == [briefer.config.data.max_source_length * CHARS_PER_TOKEN]  # not 5 MB of tokenizing
+    assert briefer.predict_one(page).truncated
+
+
+def test_int8_quantized_model_briefs_close_to_fp32(tiny_model_dir):
+    fp32 = NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
+    int8 = NewsBrief.from_pretrained(tiny_model_dir, device="cpu", int8=True)
+    _, p32 = fp32.summarize_and_score([SHORT, _words(40)])
+    _, p8 = int8.summarize_and_score([SHORT, _words(40)])
+    assert abs(p32 - p8).max() < 0.05
