@@ -9,6 +9,7 @@ import typing
 from pathlib import Path
 
 from newsbrief.config import ConfigError, RunConfig, field_docs, load_config
+from newsbrief.infer.job_errors import BatchJobError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,16 +32,28 @@ def main(argv: list[str] | None = None) -> None:
     evaluate.add_argument("--max-examples", type=int, default=None)
     evaluate.add_argument("--out", default=None, help="also write the JSON report here")
 
-    predict = commands.add_parser("predict", help="brief every article of a JSONL file")
+    predict = commands.add_parser("predict", help="brief every article of JSONL, CSV or Parquet files",
+                                  description="Brief every article; run it again after a crash to resume.")
     predict.add_argument("--model", required=True, help="model directory")
-    predict.add_argument("--input", required=True, help="JSONL with 'text' (and optionally 'id') per line")
-    predict.add_argument("--output", required=True, help="JSONL of briefings and error records")
-    predict.add_argument("--device", default="auto")
+    predict.add_argument("--input", required=True,
+                         help="a .jsonl, .csv or .parquet file, a folder of them, or a glob (quote it)")
+    predict.add_argument("--output", required=True,
+                         help="briefs and error records: .jsonl, .csv or .parquet; ids already in it are skipped")
+    predict.add_argument("--id-column", default="id", help="records without one get file:line as id")
+    predict.add_argument("--text-column", default="text")
+    predict.add_argument("--chunk-size", type=_positive_int, default=None,
+                         help="articles briefed and written together (a crash loses at most one chunk)")
+    predict.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
+    predict.add_argument("--dtype", default="auto", help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
+    predict.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
+    predict.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
+    predict.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
+                         help="override the model's inference.long_articles")
 
     args = parser.parse_args(argv)
     try:
         {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
-    except (ConfigError, FileNotFoundError) as error:
+    except (ConfigError, FileNotFoundError, BatchJobError) as error:
         sys.exit(f"newsbrief {args.command}: {error}")
 
 
@@ -67,14 +80,23 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from newsbrief.infer.batch_job import predict_file
+    from newsbrief.infer.batch_job import CHUNK, find_inputs, predict_files, print_summary
     from newsbrief.infer.engine import NewsBrief
 
-    if not Path(args.input).is_file():
-        raise FileNotFoundError(f"--input: no such file: {args.input}")
-    counts = predict_file(NewsBrief.from_pretrained(args.model, device=args.device), Path(args.input),
-                          Path(args.output))
-    print(json.dumps(counts), file=sys.stderr)
+    output = Path(args.output)
+    files = find_inputs(args.input, output)  # before the model loads: a typo fails at once
+    briefer = NewsBrief.from_pretrained(args.model, device=args.device, dtype=args.dtype, int8=args.int8,
+                                        compile=args.compile)
+    if args.long_articles:
+        briefer.config.inference.long_articles = args.long_articles
+    counts = predict_files(briefer, files, output, args.id_column, args.text_column, args.chunk_size or CHUNK)
+    print_summary(counts, output)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
 
 
 def _config_help() -> str:

@@ -1,68 +1,123 @@
-"""`newsbrief predict`: brief a JSONL file of articles into a JSONL file, in bounded chunks.
+"""`newsbrief predict`: brief every article of some input files into one output file, chunk by chunk.
 
-Every input line comes out once: as a briefing, or as an error record naming the line and the reason.
+- Every input record comes out once: as a brief, or as an error record `{"id", "error"}` whose error
+  names the file and line ("articles.jsonl:17: invalid JSON ..."). Records without an id get their
+  `where` ("articles.jsonl:17") as id; a repeated id is an error under its `where`.
+- Memory stays flat in the number of articles: inputs are streamed (readers.py), and each chunk is
+  briefed and written before the next is read. Only the sets of ids seen and done grow.
+- Resumable: the same command run again skips the ids its output already holds. Outputs are appended
+  to and fsynced a chunk at a time (JSONL, CSV) or written as atomic part files merged at the end
+  (Parquet), and opening an output repairs what a crash left (writers.py has the scheme). So after a
+  `kill -9` at any moment and a rerun, every input id is in the output exactly once.
+- Only fatal problems stop the job (BatchJobError: no input, an unreadable file, a full disk).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import sys
+import time
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from tqdm.auto import tqdm
 
 from newsbrief.infer.engine import NewsBrief
+from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.parquet_output import parts_folder
+from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
+from newsbrief.infer.writers import open_output, output_format
 
 CHUNK = 256
+"""Articles briefed and written together: a crash loses at most one chunk of work."""
 
 
-def read_articles(path: Path) -> Iterator[dict]:
-    """Records with id and text, or error records, one per line; the file is never held whole."""
-    with open(path, encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield {"id": f"line-{number}", "error": f"line {number}: invalid JSON ({error.msg})"}
-                continue
-            if not isinstance(record, dict):
-                yield {"id": f"line-{number}", "error": f"line {number}: expected a JSON object"}
-                continue
-            record_id = str(record.get("id", f"line-{number}"))
-            text = record.get("text")
-            if not isinstance(text, str) or not text.strip():
-                yield {"id": record_id, "error": f"line {number}: missing, empty or non-string 'text'"}
-                continue
-            yield {"id": record_id, "text": text}
+@dataclass
+class Counts:
+    input_rows: int = 0
+    briefed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    """Rows whose id the output already held (a rerun)."""
+    truncated: int = 0
+    """Briefed articles longer than the model reads (the engine's `Brief.truncated`)."""
+    seconds: float = 0.0
+
+    @property
+    def articles_per_second(self) -> float:
+        return self.briefed / self.seconds if self.seconds > 0 else 0.0
 
 
-def predict_file(briefer: NewsBrief, input_path: Path, output_path: Path) -> dict:
-    counts = {"briefed": 0, "errors": 0}
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(output_path, "w", encoding="utf-8") as out, tqdm(desc="briefing", unit=" articles") as progress:
-        for chunk in _chunks(read_articles(input_path), CHUNK):
-            good = [r for r in chunk if "error" not in r]
-            briefs = iter(briefer.predict(good))  # in input order
-            for record in chunk:
-                if "error" in record:
-                    counts["errors"] += 1
-                    out.write(json.dumps(record) + "\n")
-                else:
-                    counts["briefed"] += 1
-                    out.write(json.dumps(asdict(next(briefs))) + "\n")
+def find_inputs(spec: str, output: Path) -> list[InputFile]:
+    """The input files, checked with the output's format before any model is loaded."""
+    output_format(output)
+    return expand_inputs(spec, exclude=[output, parts_folder(output)])
+
+
+def predict_files(briefer: NewsBrief, files: list[InputFile], output: Path, id_column: str = "id",
+                  text_column: str = "text", chunk_size: int = CHUNK) -> Counts:
+    counts = Counts()
+    started = time.perf_counter()
+    rows = flag_duplicates(read_rows(files, id_column, text_column))
+    with _writing(output):
+        out = open_output(output)
+    with closing(out), tqdm(desc="briefing", unit=" articles") as progress:
+        pending = _not_done(rows, out.done, counts)
+        while chunk := list(islice(pending, chunk_size)):
+            records = _brief_chunk(briefer, chunk, counts)
+            with _writing(output):
+                out.write(records)
             progress.update(len(chunk))
+        with _writing(output):
+            out.finish()
+    counts.seconds = time.perf_counter() - started
     return counts
 
 
-def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def print_summary(counts: Counts, output: Path) -> None:
+    """One JSON line for machines, one line for people, on stderr (stdout stays free for pipes)."""
+    summary = {**asdict(counts), "seconds": round(counts.seconds, 3),
+               "articles_per_second": round(counts.articles_per_second, 2), "output": str(output)}
+    print(json.dumps(summary), file=sys.stderr)
+    print(f"{counts.input_rows} input rows: {counts.briefed} briefed ({counts.truncated} truncated), "
+          f"{counts.errors} errors, {counts.skipped} skipped as already done; "
+          f"{counts.articles_per_second:.1f} articles/s; output {output}", file=sys.stderr)
+
+
+def _not_done(rows: Iterable[Row], done: set[str], counts: Counts) -> Iterator[Row]:
+    for row in rows:
+        counts.input_rows += 1
+        if row.key in done:
+            counts.skipped += 1
+        else:
+            yield row
+
+
+def _brief_chunk(briefer: NewsBrief, chunk: list[Row], counts: Counts) -> list[dict]:
+    """Output records for a chunk, in input order: briefs for articles, error records for the rest."""
+    articles = [{"id": row.key, "text": row.text} for row in chunk if row.problem is None]
+    briefs = iter(briefer.predict(articles) if articles else [])
+    records = []
+    for row in chunk:
+        if row.problem is not None:
+            counts.errors += 1
+            records.append({"id": row.key, "error": f"{row.where}: {row.problem}"})
+            continue
+        brief = next(briefs)
+        counts.briefed += 1
+        counts.truncated += brief.truncated
+        records.append({"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
+                        "truncated": brief.truncated})
+    return records
+
+
+@contextmanager
+def _writing(output: Path) -> Iterator[None]:
+    """Any OSError on the output (a full disk, a read-only folder) is fatal, and says which file."""
+    try:
+        yield
+    except OSError as error:
+        raise BatchJobError(f"cannot write {output}: {error.strerror or error}") from error

@@ -1,0 +1,212 @@
+"""Inputs of `newsbrief predict`: the files an --input names, read as a stream of rows.
+
+A row is an article to brief or a record that cannot be briefed, with the reason. Its `where`
+("articles.jsonl:17": the file, relative to the input's folder, then the line number, or the row
+number for Parquet) starts its error message and is its id when the record has none, so that every
+run gives a record the same id. Files are read line by line or batch by batch, never held whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+from dataclasses import dataclass
+from itertools import takewhile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsbrief.infer.job_errors import BatchJobError
+
+FORMATS = (".jsonl", ".csv", ".parquet")
+PARQUET_BATCH = 64
+"""Rows per Parquet record batch: articles can be megabytes each."""
+CSV_FIELD_LIMIT = 2**31 - 1
+"""The csv module refuses fields over 128 KiB by default; an article can be megabytes."""
+
+
+@dataclass
+class InputFile:
+    path: Path
+    name: str
+    """The path relative to the --input's folder: the start of every row's `where`."""
+
+
+@dataclass
+class Row:
+    where: str
+    id: str | None = None
+    """The record's own id; None when it has none."""
+    text: str = ""
+    problem: str | None = None
+    """Why the row cannot be briefed; None for an article."""
+
+    @property
+    def key(self) -> str:
+        return self.id if self.id is not None else self.where
+
+
+def expand_inputs(spec: str, exclude: Iterable[Path] = ()) -> list[InputFile]:
+    """The files of known formats that --input names (a file, a folder, or a glob), sorted.
+
+    Files in `exclude` (or under it) are left out, so that an output inside an input folder is
+    never read back as input.
+    """
+    excluded = [p.resolve() for p in exclude]
+    if _is_glob(spec):
+        root = Path(*takewhile(lambda part: not _is_glob(part), Path(spec).parts))
+        paths = [Path(p) for p in glob.glob(spec, recursive=True)]
+    elif Path(spec).is_dir():
+        root, paths = Path(spec), list(Path(spec).iterdir())
+    elif Path(spec).is_file():
+        if Path(spec).suffix.lower() not in FORMATS:
+            raise BatchJobError(f"--input: {spec}: not a {_formats()} file")
+        root, paths = Path(spec).parent, [Path(spec)]
+    else:
+        raise BatchJobError(f"--input: no such file or folder: {spec}")
+    chosen = sorted(p for p in paths if p.is_file() and p.suffix.lower() in FORMATS
+                    and not any(p.resolve() == e or e in p.resolve().parents for e in excluded))
+    if not chosen:
+        raise BatchJobError(f"--input: no {_formats()} files in {spec}")
+    return [InputFile(p, p.relative_to(root).as_posix()) for p in chosen]
+
+
+def read_rows(files: list[InputFile], id_column: str, text_column: str) -> Iterator[Row]:
+    """Every row of every file, in order; a file that cannot be opened or read stops the job."""
+    for file in files:
+        read = _READERS[file.path.suffix.lower()]
+        try:
+            yield from read(file, id_column, text_column)
+        except OSError as error:
+            raise BatchJobError(f"cannot read {file.path}: {error.strerror or error}") from error
+        except pa.ArrowException as error:
+            raise BatchJobError(f"cannot read {file.path}: {error}") from error
+
+
+def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
+    """Rows whose id came earlier become errors, under their `where`, so that ids stay unique."""
+    seen: set[str] = set()
+    for row in rows:
+        if row.id is not None:
+            if row.id in seen:
+                row = Row(row.where, problem=f"duplicate id {row.id!r}")
+            else:
+                seen.add(row.id)
+        yield row
+
+
+def read_jsonl(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]:
+    # Bytes, decoded line by line: one undecodable line is an error record, not the end of the file.
+    with open(file.path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            where = f"{file.name}:{number}"
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                yield Row(where, problem=f"not UTF-8 (byte {error.start + 1} of the line)")
+                continue
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield Row(where, problem=f"invalid JSON ({error.msg}, column {error.colno})")
+                continue
+            except RecursionError:
+                yield Row(where, problem="invalid JSON (nested too deeply)")
+                continue
+            if not isinstance(record, dict):
+                yield Row(where, problem="not a JSON object")
+                continue
+            yield _row(where, record.get(id_column), record.get(text_column), id_column, text_column)
+
+
+def read_csv(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    undecodable: set[int] = set()  # line numbers, of the record being parsed
+
+    def decoded(lines: Iterable[bytes]) -> Iterator[str]:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                undecodable.add(number)
+                yield raw.decode("utf-8", errors="replace")
+
+    with open(file.path, "rb") as lines:
+        reader = csv.reader(decoded(lines))
+        header = next(reader, None)
+        if header is None:
+            return
+        if text_column not in header:
+            raise _no_text_column(file, text_column, header)
+        undecodable.clear()  # bad bytes in the header are not a record's
+        text_at = header.index(text_column)
+        id_at = header.index(id_column) if id_column in header else None
+        while True:
+            where = f"{file.name}:{reader.line_num + 1}"
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                undecodable.clear()
+                yield Row(where, problem=f"invalid CSV ({error})")
+                continue
+            if undecodable:
+                undecodable.clear()
+                yield Row(where, problem="not UTF-8")
+            elif fields:  # an empty list is a blank line
+                yield _row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
+
+
+def read_parquet(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]:
+    parquet = pq.ParquetFile(file.path)
+    names = parquet.schema_arrow.names
+    if text_column not in names:
+        raise _no_text_column(file, text_column, names)
+    columns = list(dict.fromkeys(c for c in (id_column, text_column) if c in names))
+    number = 0
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH, columns=columns):
+        texts = batch.column(text_column).to_pylist()
+        ids = batch.column(id_column).to_pylist() if id_column in names else [None] * len(texts)
+        for record_id, text in zip(ids, texts):
+            number += 1
+            yield _row(f"{file.name}:{number}", record_id, text, id_column, text_column)
+
+
+_READERS: dict[str, Callable[[InputFile, str, str], Iterator[Row]]] = {
+    ".jsonl": read_jsonl, ".csv": read_csv, ".parquet": read_parquet}
+
+
+def _row(where: str, record_id: Any, text: Any, id_column: str, text_column: str) -> Row:
+    """The checks every format shares: a usable id (or none) and a non-empty string text."""
+    if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int, float))):
+        return Row(where, problem=f"{id_column!r} is not a string or a number")
+    own_id = None if record_id is None or record_id == "" else str(record_id)
+    if text is None:
+        return Row(where, own_id, problem=f"no {text_column!r}")
+    if not isinstance(text, str):
+        return Row(where, own_id, problem=f"{text_column!r} is not a string")
+    if not text.strip():
+        return Row(where, own_id, problem=f"{text_column!r} is empty")
+    return Row(where, own_id, text)
+
+
+def _no_text_column(file: InputFile, text_column: str, columns: list[str]) -> BatchJobError:
+    return BatchJobError(f"{file.path}: no column {text_column!r} (--text-column); columns are {columns}")
+
+
+def _field(fields: list[str], at: int | None) -> str | None:
+    return fields[at] if at is not None and at < len(fields) else None
+
+
+def _is_glob(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def _formats() -> str:
+    return ", ".join(FORMATS[:-1]) + " or " + FORMATS[-1]
