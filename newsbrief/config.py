@@ -139,7 +139,9 @@ class TrainConfig:
     resume: bool = True
     """Resume from the latest checkpoint in output_dir when there is one."""
     tune_thresholds: bool = True
-    """At the end, pick a per-label topic threshold that maximizes validation F1."""
+    """At the end, pick a per-label topic threshold that maximizes F1 on the whole validation split."""
+    threshold_min_positives: int = 10
+    """Labels with fewer validation positives than this keep the 0.5 threshold."""
     num_workers: int = 0
     """DataLoader worker processes."""
 

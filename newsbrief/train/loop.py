@@ -33,7 +33,7 @@ from newsbrief.train.checkpointing import (
 )
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
-from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
+from newsbrief.train.validation import MODEL_COLUMNS, loss_and_topic_probs, topic_arrays, validate
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ def train(config: RunConfig) -> Path:
         raise ValueError("data.sources: no source has a train split")
     labels = LabelSpace.from_training_data(corpora["train"], config.data.sources, config.data.min_label_count)
     train_set = tokenize(concatenate(corpora["train"]), tokenizer, config.data, labels)
-    val_set = validation_sample(corpora["validation"], tokenizer, config, labels)
+    val_full = tokenize(concatenate(corpora["validation"]), tokenizer, config.data, labels) \
+        if corpora["validation"] else None
+    val_set = validation_sample(val_full, config)
     collator = Collator(tokenizer.pad_token_id)
 
     # Model, optimizer, schedule; then the latest checkpoint, if this run was interrupted before.
@@ -116,8 +118,8 @@ def train(config: RunConfig) -> Path:
     # Export: the best checkpoint, with per-label thresholds tuned on validation and a model card.
     export_dir = output_dir / "model"
     if accelerator.is_main_process:
-        export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, val_set, collator,
-                          output_dir, export_dir)
+        export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, val_full, val_set,
+                          collator, output_dir, export_dir)
     logger.close()
     accelerator.wait_for_everyone()
     return export_dir
@@ -135,14 +137,12 @@ def build_model(config: RunConfig, tokenizer, labels: LabelSpace) -> NewsBriefMo
     return NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
 
 
-def validation_sample(parts: dict[str, datasets.Dataset], tokenizer, config: RunConfig,
-                      labels: LabelSpace) -> datasets.Dataset | None:
-    """A fixed, seeded sample of the validation splits, the same at every evaluation."""
-    if not parts:
+def validation_sample(validation: datasets.Dataset | None, config: RunConfig) -> datasets.Dataset | None:
+    """A fixed, seeded sample of the validation splits for periodic evaluation, the same every time."""
+    if validation is None:
         return None
-    joined = concatenate(parts).shuffle(seed=config.train.seed)
-    joined = joined.select(range(min(config.train.eval_max_examples, len(joined))))
-    return tokenize(joined, tokenizer, config.data, labels)
+    shuffled = validation.shuffle(seed=config.train.seed)
+    return shuffled.select(range(min(config.train.eval_max_examples, len(shuffled))))
 
 
 def epoch_loader(train_set: datasets.Dataset, collator: Collator, config: RunConfig, state: TrainerState,
@@ -167,7 +167,7 @@ def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: Tra
     tc = config.train
     metrics: dict = {}
     if val_set is not None:
-        metrics, _ = validate(accelerator.unwrap_model(model), tokenizer, labels, config, val_set, collator)
+        metrics = validate(accelerator.unwrap_model(model), tokenizer, labels, config, val_set, collator)
         logger.log(state.step, "validation", metrics)
     score = metrics.get(tc.metric_for_best)
     directory = checkpoint_dir(output_dir, state.step)
@@ -184,18 +184,22 @@ def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: Tra
     return 0 < tc.early_stopping_patience <= state.evals_without_improvement
 
 
-def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunConfig, tokenizer, labels, val_set,
-                      collator, output_dir: Path, export_dir: Path) -> None:
-    best = best_checkpoint(output_dir, state, config.train.higher_is_better())
+def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunConfig, tokenizer, labels,
+                      val_full, val_set, collator, output_dir: Path, export_dir: Path) -> None:
+    """The best checkpoint, with per-label thresholds tuned on the whole validation split (topic
+    probabilities need no generation, so this is cheap), measured on the validation sample."""
+    tc = config.train
+    best = best_checkpoint(output_dir, state, tc.higher_is_better())
     if best is not None:
         load_weights(model, best / "model.safetensors")
     thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
     metrics: dict = {}
-    if val_set is not None:
-        _, probs = validate(model, tokenizer, labels, config, val_set, collator)
-        if config.train.tune_thresholds:
-            thresholds = tune_thresholds(probs, *topic_arrays(val_set))
-        metrics, _ = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
+    if val_full is not None:
+        if tc.tune_thresholds:
+            model.eval()
+            _, probs = loss_and_topic_probs(model, val_full, collator, tc.batch_size)
+            thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
+        metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
     write_model_card(export_dir, config, state, metrics, best)
 
