@@ -1,4 +1,4 @@
-"""The command line: `newsbrief evaluate` prints a JSON report, `newsbrief train` names a bad key."""
+"""The command line: `newsbrief evaluate` reports as JSON and Markdown, `newsbrief train` names a bad key."""
 
 import json
 
@@ -9,16 +9,36 @@ from newsbrief.cli import main
 from tests.conftest import ROOT, TINY_CONFIG
 
 
-def test_evaluate_reports_rouge_topics_and_the_first_words_baseline(tiny_model_dir, capsys, tmp_path):
-    out = tmp_path / "report.json"
+def test_evaluate_prints_a_json_report_with_intervals_topics_and_baselines(tiny_model_dir, capsys):
     main(["evaluate", "--model", str(tiny_model_dir), "--data", str(ROOT / "tests/fixtures/tiny_wire.jsonl"),
-          "--split", "test", "--out", str(out)])
+          "--split", "test"])
     report = json.loads(capsys.readouterr().out)
-    assert report == json.loads(out.read_text())
-    assert report["examples"] == 5
-    assert {"rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"} <= report.keys()
-    assert set(report["topic_per_label"]) == {"acq", "crude", "earn", "energy"}  # only this corpus' labels
-    assert report["baseline_first_words"]["words"] == 10 and 0 < report["baseline_first_words"]["rouge1"] <= 1
+    assert report["examples"] == 5 and report["seed"] == 0
+    rouge = report["model"]["rouge"]
+    assert set(rouge) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
+    assert rouge["rouge1"]["low"] <= rouge["rouge1"]["mean"] <= rouge["rouge1"]["high"]
+    topics = report["model"]["topics"]
+    assert {"micro_f1", "macro_f1", "samples_f1", "threshold_sweep", "calibration"} <= topics.keys()
+    assert set(topics["per_label"]) == {"acq", "crude", "earn", "energy"}  # only this corpus' labels
+    first_words = report["rouge_baselines"]["first_10_words"]["rouge1"]["mean"]
+    assert 0 < first_words <= 1 and {"lead_1", "lead_3"} <= report["rouge_baselines"].keys()
+    assert report["model"]["truncation"]["articles_truncated"] == 0
+
+
+def test_evaluate_with_a_baseline_model_writes_reproducible_reports(tiny_model_dir, tmp_path, capsys):
+    arguments = ["evaluate", "--model", str(tiny_model_dir), "--data", str(ROOT / "tests/fixtures/tiny_wire.jsonl"),
+                 "--baseline-model", str(tiny_model_dir), "--seed", "3"]
+    main(arguments + ["--out", str(tmp_path / "first")])
+    main(arguments + ["--out", str(tmp_path / "second")])
+    assert "report.md" in capsys.readouterr().out
+    first, second = (json.loads((tmp_path / run / "report.json").read_text()) for run in ("first", "second"))
+    for report in (first, second):  # timing is the one figure a rerun changes
+        report["model"].pop("articles_per_second"), report["baseline_model"].pop("articles_per_second")
+    assert first == second
+    assert first["comparison"]["rouge"]["rougeL"]["difference"] == 0  # a model against itself
+    assert first["comparison"]["rouge"]["rougeL"]["p_value"] == 1.0
+    markdown = (tmp_path / "first" / "report.md").read_text()
+    assert "## Summaries: ROUGE F1" in markdown and "## Model against baseline model" in markdown
 
 
 def test_train_with_a_misspelt_override_exits_naming_the_key(capsys):

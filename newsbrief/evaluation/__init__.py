@@ -1,0 +1,43 @@
+"""`newsbrief evaluate` and the evaluation notebooks: run models over a split once, then report.
+
+`evaluate` returns the per-example predictions (for plots) with the report (for tables), so the
+command line and the notebooks show the same figures from the same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsbrief.config import SourceConfig
+from newsbrief.evaluation.bootstrap import RESAMPLES
+from newsbrief.evaluation.markdown import render_markdown
+from newsbrief.evaluation.predictions import Predictions, Split, predict_split
+from newsbrief.evaluation.report import build_report
+from newsbrief.infer.engine import NewsBrief
+
+__all__ = ["Evaluation", "evaluate", "render_markdown"]
+
+
+@dataclass
+class Evaluation:
+    predictions: Predictions
+    baseline: Predictions | None
+    """The baseline model's predictions on the same examples, when one was given."""
+    report: dict
+
+
+def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
+             baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
+             progress: bool = False) -> Evaluation:
+    """Brief one split of `source` with each model, score it, and build the seeded report.
+
+    `progress` shows a bar while each model briefs the split."""
+    examples = Split.read(source, split)
+    predictions = predict_split(NewsBrief.from_pretrained(model_dir), examples, progress)
+    baseline = None
+    about = {"model_path": str(model_dir), "data": source.path, "split": split}
+    if baseline_model_dir is not None:
+        baseline = predict_split(NewsBrief.from_pretrained(baseline_model_dir), examples, progress)
+        about["baseline_model_path"] = str(baseline_model_dir)
+    return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))

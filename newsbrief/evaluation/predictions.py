@@ -1,0 +1,95 @@
+"""Run a model over one split once and keep what every report figure and plot is computed from."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from newsbrief.config import SourceConfig
+from newsbrief.data import read_split
+from newsbrief.infer.encoding import encode_articles
+from newsbrief.infer.engine import NewsBrief
+from newsbrief.metrics.scores import evaluated_labels, rouge_per_example
+
+
+@dataclass
+class Split:
+    """The examples of one split of one data file, in the canonical schema."""
+
+    ids: list[str]
+    texts: list[str]
+    references: list[str | None]
+    topics: list[list[str]]
+
+    @classmethod
+    def read(cls, source: SourceConfig, split: str) -> "Split":
+        dataset = read_split(source, split)
+        if dataset is None:
+            raise ValueError(f"{source.path}: no {split!r} split")
+        return cls(dataset["id"], dataset["text"], dataset["summary"], dataset["topics"])
+
+
+@dataclass
+class Predictions:
+    """One model's outputs on a split, with per-example scores, in the split's order."""
+
+    split: Split
+    summaries: list[str]
+    rouge: dict[str, np.ndarray]
+    """rouge1, rouge2, rougeL, rougeLsum F-measure of each example; NaN where it has no reference."""
+    probs: np.ndarray
+    """(examples x labels) topic probabilities."""
+    targets: np.ndarray
+    masks: np.ndarray
+    """1 where a cell counts: the labels that occur in this split, for every example (see `topic_arrays`)."""
+    label_names: list[str]
+    thresholds: np.ndarray
+    truncated: np.ndarray
+    """Per example: part of the article fell outside the text the model read."""
+    summary_tokens: np.ndarray
+    max_new_tokens: int
+    seconds: float
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Indices of the labels every topic figure covers: those that occur in this split."""
+        return evaluated_labels(self.targets, self.masks)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """0/1 topic decisions at the model's stored per-label thresholds."""
+        return (self.probs >= self.thresholds).astype(int)
+
+
+def predict_split(briefer: NewsBrief, split: Split, progress: bool = False) -> Predictions:
+    """`progress` shows a bar over the articles while the model briefs them."""
+    started = time.perf_counter()
+    summaries, probs = briefer.summarize_and_score(split.texts, progress=progress)
+    seconds = time.perf_counter() - started
+    # The engine's own encoding decides truncation, so this flag is the one `Brief.truncated` reports.
+    truncated = np.array(encode_articles(briefer.tokenizer, split.texts, briefer.config).truncated, dtype=bool)
+    # The engine returns text, so lengths are re-tokenized: a summary as long as max_new_tokens was cut by that cap.
+    summary_ids = briefer.tokenizer(summaries, add_special_tokens=False)["input_ids"]
+    summary_tokens = np.array([len(ids) for ids in summary_ids])
+    targets, masks = topic_arrays(split.topics, briefer.labels.names)
+    rouge = rouge_per_example(summaries, split.references)
+    return Predictions(split, summaries, rouge, probs, targets, masks, briefer.labels.names, briefer.thresholds,
+                       truncated, summary_tokens, briefer.config.generation.max_new_tokens, seconds)
+
+
+def topic_arrays(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-hot targets over the model's labels, and masks that count the labels occurring in the split.
+
+    A data file does not say which labels it annotates; the labels it uses are taken as annotated for
+    every example, which for a test split is the usual "labels seen in train and test" convention.
+    """
+    index = {name: i for i, name in enumerate(label_names)}
+    targets = np.zeros((len(topics), len(label_names)), dtype=np.float32)
+    for row, example_topics in enumerate(topics):
+        for topic in example_topics:
+            if topic in index:
+                targets[row, index[topic]] = 1.0
+    masks = np.ones_like(targets) * (targets.sum(axis=0, keepdims=True) > 0)
+    return targets, masks
