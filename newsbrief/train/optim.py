@@ -15,7 +15,8 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.A
     no_decay = [p for p in params if p.ndim < 2]
     groups = [{"params": decay, "weight_decay": config.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=tuple(config.adam_betas))
+    # The fused kernel updates all parameters in one pass (CPU and CUDA), as Trainer's default does.
+    return torch.optim.AdamW(groups, lr=config.learning_rate, betas=tuple(config.adam_betas), fused=True)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
