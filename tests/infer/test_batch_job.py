@@ -18,6 +18,8 @@ import pytest
 from newsbrief.cli import main
 from newsbrief.infer.batch_job import find_inputs, predict_files
 from newsbrief.infer.engine import NewsBrief
+
+from tests.infer.outputs import read_output
 from tests.conftest import ROOT
 
 GOOD = "Acme Corp said quarterly profit rose 28 percent on strong sales."
@@ -55,15 +57,6 @@ def write_input(path, records: list[dict]) -> None:
             writer.writerows(records)
     else:
         pq.write_table(pa.Table.from_pylist(records), path)
-
-
-def read_output(path) -> list[dict]:
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text().splitlines()]
-    if path.suffix == ".csv":
-        with open(path, newline="") as file:
-            return list(csv.DictReader(file))
-    return pq.read_table(path).to_pylist()
 
 
 def articles(count: int) -> list[dict]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from contextlib import closing
 
 import pyarrow.parquet as pq
@@ -13,17 +11,10 @@ from newsbrief.infer.job_errors import BatchJobError
 from newsbrief.infer.parquet_output import parts_folder
 from newsbrief.infer.writers import open_output
 
+from tests.infer.outputs import read_output
+
 BRIEF = {"id": "a", "summary": "two\nlines", "topics": [["earn", 0.9], ["acq", 0.51]], "truncated": False}
 ERROR = {"id": "f:2", "error": "f:2: invalid JSON"}
-
-
-def read_output(path) -> list[dict]:
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text().splitlines()]
-    if path.suffix == ".csv":
-        with open(path, newline="") as file:
-            return list(csv.DictReader(file))
-    return pq.read_table(path).to_pylist()
 
 
 def write(path, *chunks: list[dict], finish: bool = True) -> set[str]:

@@ -1,0 +1,15 @@
+"""Reading a batch job's output back, whatever its format, for the tests' checks."""
+
+import csv
+import json
+
+import pyarrow.parquet as pq
+
+
+def read_output(path) -> list[dict]:
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in path.read_text().splitlines()]
+    if path.suffix == ".csv":
+        with open(path, newline="") as file:
+            return list(csv.DictReader(file))
+    return pq.read_table(path).to_pylist()
