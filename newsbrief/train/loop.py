@@ -46,6 +46,9 @@ def train(config: RunConfig) -> Path:
         mixed_precision=tc.mixed_precision(torch.cuda.is_available(),
                                            torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
         gradient_accumulation_steps=tc.gradient_accumulation_steps,
+        # Each batch the sampler makes is a global batch, split across processes: N processes then
+        # see the same examples per step as one process with N times the batch size.
+        split_batches=True,
     )
     set_seed(tc.seed)
 
