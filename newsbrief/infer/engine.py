@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -104,7 +105,7 @@ class NewsBrief:
                    for i, a in enumerate(articles))
         with ThreadPoolExecutor(max_workers=1) as tokenizing:
             pending = None
-            for chunk in _chunks(records, chunk_size):
+            while chunk := list(islice(records, chunk_size)):
                 upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, [r["text"] for r in chunk],
                                                      self.config))
                 if pending is not None:
@@ -174,14 +175,3 @@ class NewsBrief:
 def _pool(probs: np.ndarray, articles: list[int], window_probs: torch.Tensor) -> None:
     for article, row in zip(articles, window_probs.cpu().numpy()):
         np.maximum(probs[article], row, out=probs[article])
-
-
-def _chunks(items: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -62,8 +62,8 @@ def load_weights(model: torch.nn.Module, path: Path) -> None:
     """Load weights saved by `unique_tensors`: a missing name must share storage with a loaded one."""
     stored = load_file(path)
     missing, unexpected = model.load_state_dict(stored, strict=False)
-    pointers = {t.data_ptr() for name, t in model.state_dict().items() if name in stored}
     state = model.state_dict()
+    pointers = {tensor.data_ptr() for name, tensor in state.items() if name in stored}
     truly_missing = [name for name in missing if state[name].data_ptr() not in pointers]
     if truly_missing or unexpected:
         raise ValueError(f"{path}: weights do not match the model (missing {truly_missing[:5]}, "
