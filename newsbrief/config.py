@@ -31,6 +31,8 @@ class LoraSettings:
     """Dropout on the LoRA branch."""
     target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value"])
     """Names of the linear layers that get adapters (BERT: query/key/value; BART, T5: q_proj, v_proj, q, v)."""
+    train_fully: list[str] = field(default_factory=list)
+    """New modules the backbone lacks (BERT2BERT: crossattention, cls.predictions.*), trained and stored whole."""
 
 
 @dataclass
@@ -50,7 +52,7 @@ class ModelConfig:
     topic_dropout: float = 0.1
     """Dropout on the pooled encoder states before the topic head."""
     lora: LoraSettings | None = None
-    """Train LoRA adapters (through peft) instead of the full backbone; null trains everything."""
+    """Train LoRA adapters (peft) and store only them and lora.train_fully, as a delta; null trains everything."""
     trust_remote_code: bool = False
     """Allow code from the checkpoint's repository to run; only for checkpoints you trust."""
 
@@ -232,6 +234,9 @@ class RunConfig:
             raise ConfigError("train.adam_betas: needs exactly two values")
         if self.model.topic_loss_weight < 0:
             raise ConfigError("model.topic_loss_weight: must not be negative")
+        if self.model.lora is not None and self.model.random_init:
+            raise ConfigError("model.lora: needs a pretrained backbone (random_init is true), since the stored "
+                              "delta is applied to the backbone's weights when loading")
         chunked = self.inference.long_articles == "chunk"
         if chunked and not 0 <= self.inference.chunk_overlap < self.data.max_source_length // 2:
             raise ConfigError("inference.chunk_overlap: must be at least 0 and under half of data.max_source_length")

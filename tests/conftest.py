@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from newsbrief.config import RunConfig, load_config
 
@@ -42,6 +43,36 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     config = load_config(TINY_CONFIG, tiny_overrides(output_dir) + [
         "train.max_steps=12", "train.eval_every=6", "train.warmup_steps=1", "train.tensorboard=false"])
     return train(config)
+
+
+@pytest.fixture(scope="session")
+def tiny_backbone_dir(tmp_path_factory) -> Path:
+    """A tiny BERT folder with random weights, saved once: a pretrained backbone as far as loading goes."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from newsbrief.models.backbone import resolve_checkpoint
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    torch.manual_seed(0)
+    BertModel(BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                         intermediate_size=37)).save_pretrained(folder)
+    minilm = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2")
+    AutoTokenizer.from_pretrained(minilm).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_lora_config(tiny_config, tiny_backbone_dir):
+    """A factory like tiny_config, for LoRA on the tiny backbone (LoRA needs a pretrained one), with the
+    new layers of its BERT2BERT decoder trained in full as in configs/default-model.yaml."""
+
+    def make(*overrides: str) -> RunConfig:
+        return tiny_config(f"model.backbone={tiny_backbone_dir}", "model.random_init=false",
+                           "model.config_overrides={}",
+                           "model.lora={r: 4, alpha: 8, target_modules: [query, value, dense], train_fully: "
+                           "[crossattention, cls.predictions.transform, cls.predictions.bias]}", *overrides)
+
+    return make
 
 
 @pytest.fixture

@@ -99,7 +99,8 @@ def test_override_below_a_scalar_names_the_key(bad, named):
 
 def test_nested_overrides_take_effect(tiny_config):
     config = tiny_config("train.learning_rate=0.002", "data.sources.0.max_examples=3",
-                         "data.sources.1.label_map.earn=business", "model.lora.r=4")
+                         "data.sources.1.label_map.earn=business", "model.lora.r=4",
+                         "model.random_init=false")
     assert config.train.learning_rate == 0.002 and type(config.train.learning_rate) is float
     assert config.data.sources[0].max_examples == 3
     assert config.data.sources[1].max_examples is None
@@ -150,7 +151,8 @@ def test_every_field_has_a_one_line_docstring(cls):
 
 
 def test_save_and_load_round_trip(tiny_config, tmp_path):
-    config = tiny_config("model.lora.r=4", "data.sources.0.label_map.sport=sports", "train.schedule=cosine")
+    config = tiny_config("model.lora.r=4", "model.random_init=false", "data.sources.0.label_map.sport=sports",
+                         "train.schedule=cosine")
     path = tmp_path / "saved.yaml"
     save_config(config, path)
     assert load_config(path) == config

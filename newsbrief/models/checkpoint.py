@@ -1,7 +1,9 @@
 """A model directory that describes itself: weights, tokenizer, labels, thresholds, generation and run config.
 
 Layout (all loadable with no pickle):
-  config.json, generation_config.json, model.safetensors   the seq2seq backbone (save_pretrained)
+  config.json, generation_config.json, model.safetensors   the seq2seq backbone (save_pretrained), or
+  lora_delta.safetensors                                    for a LoRA model, only what training changed
+                                                            over the backbone named in newsbrief.yaml
   topic_head.safetensors                                    the topic head
   labels.json                                               label names, per-label thresholds, label masks
   tokenizer files                                           tokenizer.save_pretrained
@@ -11,7 +13,6 @@ Layout (all loadable with no pickle):
 
 from __future__ import annotations
 
-import copy
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,12 +26,14 @@ from transformers.utils import logging as transformers_logging
 
 from newsbrief.config import RunConfig, from_dict, save_config
 from newsbrief.data import LabelSpace
-from newsbrief.models.backbone import share_encoder_weights
+from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
+from newsbrief.models.lora import apply_delta, save_delta
 from newsbrief.models.multitask import NewsBriefModel
 
 CONFIG_FILE = "newsbrief.yaml"
 LABELS_FILE = "labels.json"
 TOPIC_HEAD_FILE = "topic_head.safetensors"
+DELTA_FILE = "lora_delta.safetensors"
 
 
 @dataclass
@@ -47,9 +50,10 @@ def save_model(model: NewsBriefModel, tokenizer: PreTrainedTokenizerBase, labels
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     seq2seq = model.seq2seq
-    if hasattr(seq2seq, "merge_and_unload"):  # LoRA: store a plain model with the adapters merged in
-        seq2seq = copy.deepcopy(seq2seq).merge_and_unload()
-    seq2seq.save_pretrained(directory, state_dict=unique_tensors(seq2seq.state_dict()))
+    if config.model.lora is not None:
+        save_delta(seq2seq, directory / DELTA_FILE, config.model.backbone)
+    else:
+        seq2seq.save_pretrained(directory, state_dict=unique_tensors(seq2seq.state_dict()))
     save_file({k: v.contiguous() for k, v in model.topic_head.state_dict().items()}, directory / TOPIC_HEAD_FILE)
     labels.save(directory / LABELS_FILE, thresholds)
     tokenizer.save_pretrained(directory)
@@ -78,7 +82,13 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
             raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
     remote = config.model.trust_remote_code
-    if config.model.share_encoder_decoder:
+    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
+    if (directory / DELTA_FILE).is_file():
+        with _transformers_verbosity(logging.ERROR):  # the warm-start report lists the layers the delta holds
+            seq2seq = build_seq2seq(config.model, tokenizer)
+        apply_generation_settings(seq2seq, config.generation)
+        seq2seq = apply_delta(seq2seq, config.model.lora, directory / DELTA_FILE)
+    elif config.model.share_encoder_decoder:
         # The decoder's copies of shared weights are not stored, by design: silence the load report
         # that would list them as missing, then share them again.
         with _transformers_verbosity(logging.ERROR):
@@ -90,7 +100,6 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
     model = NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
     model.topic_head.load_state_dict(load_file(directory / TOPIC_HEAD_FILE))
     model.to(device=device, dtype=dtype).eval()
-    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
     return LoadedModel(model, tokenizer, labels, thresholds, config)
 
 

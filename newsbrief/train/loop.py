@@ -20,6 +20,7 @@ from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, rea
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
 from newsbrief.models.checkpoint import save_model
+from newsbrief.models.lora import add_lora
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.train.checkpointing import (
     TrainerState,
@@ -132,11 +133,7 @@ def build_model(config: RunConfig, tokenizer, labels: LabelSpace) -> NewsBriefMo
     seq2seq = build_seq2seq(config.model, tokenizer)
     apply_generation_settings(seq2seq, config.generation)
     if config.model.lora is not None:
-        from peft import LoraConfig, get_peft_model
-
-        lora = config.model.lora
-        seq2seq = get_peft_model(seq2seq, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                                     target_modules=lora.target_modules))
+        seq2seq = add_lora(seq2seq, config.model.lora)
     return NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
 
 

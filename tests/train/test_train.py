@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 from newsbrief.data import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.backbone import load_tokenizer
+from newsbrief.models.checkpoint import DELTA_FILE
 from newsbrief.train.checkpointing import load_weights
 from newsbrief.train.loop import build_model, train
 
@@ -92,11 +93,10 @@ def test_kill_9_mid_run_then_the_same_command_resumes_and_finishes(tmp_path):
     assert not list((output / "checkpoints").glob("*.tmp"))
 
 
-def test_lora_training_exports_a_plain_model_with_the_adapters_merged(tiny_config):
-    config = tiny_config("train.max_steps=3", "train.eval_every=3", "train.eval_max_examples=4",
-                         "train.tensorboard=false", "model.lora={r: 4, alpha: 8, target_modules: [query, value]}")
+def test_lora_training_exports_a_delta_that_briefs(tiny_lora_config):
+    config = tiny_lora_config("train.max_steps=3", "train.eval_every=3", "train.eval_max_examples=4",
+                              "train.tensorboard=false")
     model_dir = train(config)
-    state = load_file(model_dir / "model.safetensors")
-    assert not any("lora" in name for name in state)
+    assert (model_dir / DELTA_FILE).is_file() and not (model_dir / "model.safetensors").exists()
     briefs = NewsBrief.from_pretrained(model_dir, device="cpu").predict(TEXTS)
     assert [b.id for b in briefs] == ["0", "1", "2"]
