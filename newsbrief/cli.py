@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
 
     predict = commands.add_parser("predict", help="brief every article of JSONL, CSV or Parquet files",
                                   description="Brief every article; run it again after a crash to resume.")
-    predict.add_argument("--model", required=True, help="model directory")
+    predict.add_argument("--model", default=None, help="model directory (default: the embedded model)")
     predict.add_argument("--input", required=True,
                          help="a .jsonl, .csv or .parquet file, a folder of them, or a glob (quote it)")
     predict.add_argument("--output", required=True,

@@ -22,6 +22,10 @@ class Windows:
     """Index of the article each window comes from; an article's first window comes first."""
     truncated: list[bool]
     """Per article: did text fall outside the windows kept?"""
+    offsets: list[list[tuple[int, int]]]
+    """Character span of each window token in its article's text (0, 0 for special tokens)."""
+    texts: list[str]
+    """Per article: the text the offsets point into (prefixed and capped)."""
 
 
 def encode_articles(tokenizer, texts: list[str], config: RunConfig) -> Windows:
@@ -32,14 +36,17 @@ def encode_articles(tokenizer, texts: list[str], config: RunConfig) -> Windows:
     cap = max_length * CHARS_PER_TOKEN * windows_kept
     capped = [config.data.source_prefix + t[:cap] for t in texts]
     encoded = tokenizer(capped, max_length=max_length, truncation=True, return_overflowing_tokens=True,
-                        stride=inference.chunk_overlap if chunked else 0, return_token_type_ids=False)
+                        stride=inference.chunk_overlap if chunked else 0, return_token_type_ids=False,
+                        return_offsets_mapping=True)
     per_article = [0] * len(texts)
-    windows = Windows([], [], [len(t) > cap for t in texts])
-    for ids, article in zip(encoded["input_ids"], encoded["overflow_to_sample_mapping"]):
+    windows = Windows([], [], [len(t) > cap for t in texts], [], capped)
+    for ids, offsets, article in zip(encoded["input_ids"], encoded["offset_mapping"],
+                                     encoded["overflow_to_sample_mapping"]):
         per_article[article] += 1
         if per_article[article] > windows_kept:
             windows.truncated[article] = True
             continue
         windows.input_ids.append(ids)
+        windows.offsets.append(offsets)
         windows.article.append(article)
     return windows

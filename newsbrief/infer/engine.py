@@ -17,6 +17,7 @@ from newsbrief.data import LabelSpace
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
+from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.checkpoint import load_model
 from newsbrief.models.multitask import NewsBriefModel
 
@@ -53,6 +54,9 @@ def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype
             "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
 
 
+DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
+"""The embedded model (configs/default-model.yaml): a delta over the pip-installed MiniLM, about 14 MB."""
+
 STREAM_CHUNK = 1024
 """Articles sorted and batched together: larger chunks pad less, smaller ones hold less in memory."""
 
@@ -65,13 +69,15 @@ class NewsBrief:
         self.labels = labels
         self.thresholds = np.asarray(thresholds, dtype=np.float32)
         self.config = config
+        self.wordpiece = is_wordpiece(tokenizer)  # decoding loses the article's case and spacing: restore them
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "auto", dtype: str | torch.dtype = "auto",
-                        int8: bool = False, compile: bool = False) -> "NewsBrief":
-        """Load a model directory; `int8` quantizes linear layers (CPU), `compile` runs torch.compile."""
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "auto",
+                        dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False) -> "NewsBrief":
+        """Load a model directory, by default the embedded one; `int8` quantizes linear layers (CPU),
+        `compile` runs torch.compile."""
         target = resolve_device(device)
-        loaded = load_model(path, device=target, dtype=resolve_dtype(dtype, target))
+        loaded = load_model(DEFAULT_MODEL if path is None else path, device=target, dtype=resolve_dtype(dtype, target))
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
@@ -150,8 +156,8 @@ class NewsBrief:
             rest = [w for w in batch if leads[windows.article[w]] != w]
             if first:
                 sequences, first_probs = self.model.brief(*self._pad(windows, first), **asdict(settings))
-                for w, text in zip(first, self.tokenizer.batch_decode(sequences, skip_special_tokens=True)):
-                    summaries[windows.article[w]] = text.strip()
+                for w, text in zip(first, self._decode(sequences, windows, first)):
+                    summaries[windows.article[w]] = text
                 _pool(probs, [windows.article[w] for w in first], first_probs)
                 if bar is not None:
                     bar.update(len(first))
@@ -159,6 +165,12 @@ class NewsBrief:
                 _pool(probs, [windows.article[w] for w in rest], self.model.topic_probs(*self._pad(windows, rest)))
         self.model.train(was_training)
         return summaries, probs
+
+    def _decode(self, sequences: torch.Tensor, windows: Windows, rows: list[int]) -> list[str]:
+        if not self.wordpiece:
+            return [text.strip() for text in self.tokenizer.batch_decode(sequences, skip_special_tokens=True)]
+        return [ArticleSpelling(windows.texts[windows.article[w]], windows.input_ids[w], windows.offsets[w])
+                .spell(ids, self.tokenizer) for w, ids in zip(rows, sequences.tolist())]
 
     def _pad(self, windows: Windows, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         padded = self.tokenizer.pad({"input_ids": [windows.input_ids[w] for w in rows]}, return_tensors="pt")
