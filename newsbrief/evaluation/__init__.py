@@ -6,10 +6,10 @@ command line and the notebooks show the same figures from the same functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsbrief.config import SourceConfig
+from newsbrief.config import RunConfig, SourceConfig
 from newsbrief.evaluation.bootstrap import RESAMPLES
 from newsbrief.evaluation.markdown import render_markdown
 from newsbrief.evaluation.predictions import Predictions, Split, predict_split
@@ -33,11 +33,23 @@ def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
     """Brief one split of `source` with each model, score it, and build the seeded report.
 
     `progress` shows a bar while each model briefs the split."""
-    examples = Split.read(source, split)
-    predictions = predict_split(NewsBrief.from_pretrained(model_dir), examples, progress)
+    briefer = NewsBrief.from_pretrained(model_dir)
+    examples = Split.read(in_model_label_names(source, briefer.config), split)
+    predictions = predict_split(briefer, examples, progress)
     baseline = None
     about = {"model_path": str(model_dir), "data": source.path, "split": split}
     if baseline_model_dir is not None:
         baseline = predict_split(NewsBrief.from_pretrained(baseline_model_dir), examples, progress)
         about["baseline_model_path"] = str(baseline_model_dir)
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
+
+
+def in_model_label_names(source: SourceConfig, config: RunConfig) -> SourceConfig:
+    """A file the model was trained on (same file name) is read with that source's label_map, so that its
+    labels match the model's (Reuters' `acq` is the default model's `mergers & acquisitions`)."""
+    if source.label_map:
+        return source
+    for trained in config.data.sources:
+        if Path(trained.path).name == Path(source.path).name:
+            return replace(source, label_map=trained.label_map)
+    return source

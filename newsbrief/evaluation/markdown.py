@@ -67,8 +67,13 @@ def topic_table(report: dict) -> str:
     header = ["micro F1", "micro precision", "micro recall", "macro F1", "samples F1", "ECE"]
     row = [topics["micro_f1"], topics["micro_precision"], topics["micro_recall"], topics["macro_f1"],
            topics["samples_f1"], topics["calibration"]["ece"]]
+    if "accuracy" in topics:
+        header.append("accuracy (top label)")
+        row.append(topics["accuracy"])
+    unknown = topics["labels_unknown_to_model"]
+    missing = f" {len(unknown)} of them the model never learned ({', '.join(unknown)}): always missed." if unknown else ""
     return (f"## Topics at the model's thresholds\n\nOver the {len(topics['per_label'])} labels that occur in "
-            "this split.\n\n" + table(header, [row]))
+            f"this split.{missing}\n\n" + table(header, [row]))
 
 
 def per_label_table(topics: dict) -> str:

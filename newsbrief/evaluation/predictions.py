@@ -45,6 +45,7 @@ class Predictions:
     masks: np.ndarray
     """1 where a cell counts: the labels that occur in this split, for every example (see `topic_arrays`)."""
     label_names: list[str]
+    """The model's labels, then any label of the split that the model lacks (never predicted)."""
     thresholds: np.ndarray
     truncated: np.ndarray
     """Per example: part of the article fell outside the text the model read."""
@@ -73,9 +74,15 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False) -> P
     # The engine returns text, so lengths are re-tokenized: a summary as long as max_new_tokens was cut by that cap.
     summary_ids = briefer.tokenizer(summaries, add_special_tokens=False)["input_ids"]
     summary_tokens = np.array([len(ids) for ids in summary_ids])
-    targets, masks = topic_arrays(split.topics, briefer.labels.names)
+    # Labels of the split that the model never learned still count: each of their positives is a miss.
+    known = set(briefer.labels.names)
+    unknown = sorted({t for topics in split.topics for t in topics} - known)
+    label_names = briefer.labels.names + unknown
+    probs = np.hstack([probs, np.zeros((len(probs), len(unknown)), dtype=probs.dtype)])
+    thresholds = np.concatenate([briefer.thresholds, np.full(len(unknown), np.inf, dtype=np.float32)])
+    targets, masks = topic_arrays(split.topics, label_names)
     rouge = rouge_per_example(summaries, split.references)
-    return Predictions(split, summaries, rouge, probs, targets, masks, briefer.labels.names, briefer.thresholds,
+    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds,
                        truncated, summary_tokens, briefer.config.generation.max_new_tokens, seconds)
 
 

@@ -27,7 +27,20 @@ def topic_report(predictions: Predictions) -> dict:
     report["threshold_sweep"] = threshold_sweep(p)
     annotated = p.masks[:, p.labels] > 0
     report["calibration"] = calibration(p.probs[:, p.labels][annotated], p.targets[:, p.labels][annotated])
+    report["labels_unknown_to_model"] = [p.label_names[i] for i in p.labels if np.isinf(p.thresholds[i])]
+    accuracy = top1_accuracy(p)
+    if accuracy is not None:
+        report["accuracy"] = accuracy
     return report
+
+
+def top1_accuracy(predictions: Predictions) -> float | None:
+    """For single-label data (BBC, AG News): how often the most probable of the split's labels is the
+    article's own. None when some example has no label or several."""
+    truth = predictions.targets[:, predictions.labels]
+    if not (truth.sum(axis=1) == 1).all():
+        return None
+    return float((predictions.probs[:, predictions.labels].argmax(axis=1) == truth.argmax(axis=1)).mean())
 
 
 def threshold_sweep(predictions: Predictions, thresholds: np.ndarray = SWEEP) -> list[dict]:

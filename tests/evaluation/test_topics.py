@@ -44,3 +44,38 @@ def test_the_sweep_scores_each_global_threshold():
     assert [s["threshold"] for s in sweep][:3] == [0.05, 0.1, 0.15] and len(sweep) == 19
     assert sweep[-1]["recall"] <= sweep[0]["recall"]
     assert all(0 <= s["f1"] <= 1 for s in sweep)
+
+
+def test_single_label_data_reports_how_often_the_top_label_is_right():
+    from newsbrief.evaluation.topics import topic_report
+
+    p = predictions()
+    expected = np.mean(p.probs[:, p.labels].argmax(axis=1) == p.targets[:, p.labels].argmax(axis=1))
+    assert topic_report(p)["accuracy"] == pytest.approx(expected)
+
+    p.targets[0, :] = 1.0  # one article with several labels: accuracy no longer applies
+    assert "accuracy" not in topic_report(p)
+
+
+def test_labels_the_model_never_learned_count_as_misses(tiny_model_dir):
+    from newsbrief.evaluation.predictions import Split, predict_split
+    from newsbrief.evaluation.topics import topic_report
+    from newsbrief.infer.engine import NewsBrief
+
+    briefer = NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
+    known = briefer.labels.names[0]
+    split = Split(["a", "b"], ["Stocks fell.", "The team won."], [None, None], [[known], ["never-seen"]])
+    report = topic_report(predict_split(briefer, split))
+    assert report["labels_unknown_to_model"] == ["never-seen"]
+    assert report["per_label"]["never-seen"]["recall"] == 0.0
+
+
+def test_a_file_the_model_was_trained_on_is_read_with_its_label_names():
+    from newsbrief.config import RunConfig, SourceConfig
+    from newsbrief.evaluation import in_model_label_names
+
+    config = RunConfig()
+    config.data.sources = [SourceConfig(path="../data/reuters.jsonl", label_map={"acq": "mergers & acquisitions"})]
+    assert in_model_label_names(SourceConfig(path="/elsewhere/reuters.jsonl"), config).label_map == {
+        "acq": "mergers & acquisitions"}
+    assert in_model_label_names(SourceConfig(path="other.jsonl"), config).label_map == {}
