@@ -183,6 +183,8 @@ class InferenceConfig:
     """Tokens that consecutive windows share, in chunk mode."""
     max_chunks: int = 8
     """Windows read per article in chunk mode; text beyond them is dropped and counted as truncated."""
+    strip_boilerplate: bool = True
+    """Drop lines of page furniture (READ MORE, Loading..., photo credits, share prompts) before reading."""
 
 
 @dataclass

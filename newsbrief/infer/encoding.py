@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newsbrief.config import RunConfig
+from newsbrief.infer.boilerplate import strip_boilerplate
 
 CHARS_PER_TOKEN = 32
 
@@ -34,12 +35,18 @@ def encode_articles(tokenizer, texts: list[str], config: RunConfig) -> Windows:
     chunked = inference.long_articles == "chunk"
     windows_kept = inference.max_chunks if chunked else 1
     cap = max_length * CHARS_PER_TOKEN * windows_kept
-    capped = [config.data.source_prefix + t[:cap] for t in texts]
+    # Furniture is dropped from a bounded prefix, which keeps a 5 MB page cheap; what it drops may leave
+    # room for text after the first `cap` characters.
+    kept = [t[:cap * 2] for t in texts]
+    cut = [len(k) < len(t) for k, t in zip(kept, texts)]
+    if inference.strip_boilerplate:
+        kept = [strip_boilerplate(k) for k in kept]
+    capped = [config.data.source_prefix + k[:cap] for k in kept]
     encoded = tokenizer(capped, max_length=max_length, truncation=True, return_overflowing_tokens=True,
                         stride=inference.chunk_overlap if chunked else 0, return_token_type_ids=False,
                         return_offsets_mapping=True)
     per_article = [0] * len(texts)
-    windows = Windows([], [], [len(t) > cap for t in texts], [], capped)
+    windows = Windows([], [], [c or len(k) > cap for c, k in zip(cut, kept)], [], capped)
     for ids, offsets, article in zip(encoded["input_ids"], encoded["offset_mapping"],
                                      encoded["overflow_to_sample_mapping"]):
         per_article[article] += 1
