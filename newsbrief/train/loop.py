@@ -11,7 +11,7 @@ import datasets
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -48,8 +48,12 @@ def train(config: RunConfig) -> Path:
                                            torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
         gradient_accumulation_steps=tc.gradient_accumulation_steps,
         # Each batch the sampler makes is a global batch, split across processes: N processes then
-        # see the same examples per step as one process with N times the batch size.
-        split_batches=True,
+        # see the same examples per step as one process with N times the batch size. (Accelerate 1.x
+        # ignores the old `Accelerator(split_batches=True)`; only the dataloader config sets it.)
+        dataloader_config=DataLoaderConfiguration(split_batches=True),
+        # Some parameters take no part in the loss (BERT2BERT's encoder pooler; other backbones have
+        # their own): without this, DistributedDataParallel waits for their gradients and fails at step 2.
+        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
     set_seed(tc.seed)
 
@@ -149,16 +153,25 @@ def epoch_loader(train_set: datasets.Dataset, collator: Collator, config: RunCon
                  accelerator: Accelerator):
     """This epoch's batches, starting where an interrupted run stopped."""
     tc = config.train
-    batches = epoch_batches(train_set["length"], tc.batch_size * accelerator.num_processes, tc.seed,
-                            state.epoch, tc.group_by_length)
+    global_batch = tc.batch_size * accelerator.num_processes
+    batches = epoch_batches(train_set["length"], global_batch, tc.seed, state.epoch, tc.group_by_length)
     # Each global batch is split across processes by Accelerate; skip the ones already consumed.
     done = state.batch_in_epoch // accelerator.num_processes
     # A private generator: creating the loader then draws no number from the global RNG, which a
     # resumed run (one loader more) would otherwise see shifted, and dropout with it.
-    loader = DataLoader(train_set.select_columns(MODEL_COLUMNS), batch_sampler=batches[done:],
+    loader = DataLoader(train_set.select_columns(MODEL_COLUMNS),
+                        batch_sampler=GlobalBatches(batches[done:], global_batch),
                         collate_fn=collator, num_workers=tc.num_workers,
                         generator=torch.Generator().manual_seed(tc.seed + state.epoch))
     return accelerator.prepare_data_loader(loader)
+
+
+class GlobalBatches(list):
+    """Batches of example indices that state their size: Accelerate needs it to split each batch."""
+
+    def __init__(self, batches: list[list[int]], batch_size: int):
+        super().__init__(batches)
+        self.batch_size = batch_size
 
 
 def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: TrainerState, config: RunConfig,
@@ -201,7 +214,7 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
             thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
-    write_model_card(export_dir, config, state, metrics, best)
+    write_model_card(export_dir, config, labels, state, metrics, best)
 
 
 class ThroughputWindow:

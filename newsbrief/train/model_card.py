@@ -11,6 +11,7 @@ import torch
 import yaml
 
 from newsbrief.config import RunConfig, to_dict
+from newsbrief.data import LabelSpace
 from newsbrief.train.checkpointing import TrainerState
 
 
@@ -20,7 +21,22 @@ def hardware() -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-def write_model_card(directory: Path, config: RunConfig, state: TrainerState, metrics: dict,
+def taxonomy(config: RunConfig, labels: LabelSpace) -> str:
+    """The label space: which corpus annotates which labels, and the corpus codes that were renamed."""
+    by_sources: dict[tuple[str, ...], list[str]] = {}
+    for name in labels.names:
+        sources = tuple(sorted(s for s, names in labels.annotated_by.items() if name in names))
+        by_sources.setdefault(sources, []).append(name)
+    rows = "\n".join(f"| {', '.join(sources)} | {', '.join(names)} |"
+                     for sources, names in sorted(by_sources.items(), key=lambda item: -len(item[0])))
+    renamed = "\n".join(f"- `{s.display_name()}`: " + ", ".join(f"{code} → {name}" for code, name in s.label_map.items())
+                        for s in config.data.sources if s.label_map)
+    return (f"{len(labels.names)} labels. Each corpus annotates only its own labels: an article counts as a "
+            "negative only for those, and is not trained on the others (label masks).\n\n"
+            f"| annotated by | labels |\n| --- | --- |\n{rows}\n" + (f"\nRenamed corpus labels:\n{renamed}\n" if renamed else ""))
+
+
+def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
                      best: Path | None) -> None:
     sources = "\n".join(f"- `{s.display_name()}`: `{s.path}` (text: `{s.text_column}`, summary: "
                         f"`{s.summary_column}`, topics: `{s.topics_column}`)" for s in config.data.sources)
@@ -44,6 +60,8 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 - training time: {state.train_seconds / 60:.1f} min on {hardware()}
 - finished: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}, torch {torch.__version__}
 
+## Topics
+{taxonomy(config, labels)}
 ## Validation metrics
 On a seeded sample of {config.train.eval_max_examples} validation examples; topic thresholds were tuned per label on
 the whole validation split (labels with under {config.train.threshold_min_positives} positives there keep 0.5),
