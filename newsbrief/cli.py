@@ -42,9 +42,13 @@ def main(argv: list[str] | None = None) -> None:
                                   description="Brief every article; run it again after a crash to resume.")
     predict.add_argument("--model", default=None, help="model directory (default: the embedded model)")
     predict.add_argument("--input", required=True,
-                         help="a .jsonl, .csv or .parquet file, a folder of them, or a glob (quote it)")
+                         help="a .jsonl, .csv or .parquet file, a folder of them, or a glob (quote it); "
+                              "with --engine ray also an object-store URI (s3://bucket/news/)")
     predict.add_argument("--output", required=True,
-                         help="briefs and error records: .jsonl, .csv or .parquet; ids already in it are skipped")
+                         help="briefs and error records: a .jsonl, .csv or .parquet file, or with --engine ray "
+                              "a folder (or URI); ids already in it are skipped")
+    predict.add_argument("--engine", choices=["local", "ray"], default="local",
+                         help="local: this process (default); ray: a pool of model actors on a Ray cluster")
     predict.add_argument("--id-column", default="id", help="records without one get file:line as id")
     predict.add_argument("--text-column", default="text")
     predict.add_argument("--chunk-size", type=_positive_int, default=None,
@@ -55,6 +59,22 @@ def main(argv: list[str] | None = None) -> None:
     predict.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
     predict.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                          help="override the model's inference.long_articles")
+    predict.add_argument("--batch-size", type=_positive_int, default=None,
+                         help="most articles in one model batch (override the model's inference.batch_size)")
+    predict.add_argument("--max-batch-tokens", type=_positive_int, default=None,
+                         help="most padded input tokens in one model batch, the token budget "
+                              "(override the model's inference.max_batch_tokens)")
+    on_ray = predict.add_argument_group("with --engine ray")
+    on_ray.add_argument("--output-format", choices=["parquet", "jsonl"], default=None,
+                        help="the files written into the --output folder (default: parquet)")
+    on_ray.add_argument("--actors", type=_positive_int, default=None, help="models running at once (default: 1)")
+    on_ray.add_argument("--gpus-per-actor", type=float, default=None,
+                        help="default: 1 when the cluster has GPUs, else 0 (a fraction shares a GPU)")
+    on_ray.add_argument("--cpus-per-actor", type=float, default=None,
+                        help="default: 1; on CPUs, each actor's torch threads")
+    on_ray.add_argument("--address", default=None,
+                        help="the Ray cluster (default: RAY_ADDRESS, else one `ray start` started here, "
+                             "else a Ray started for this job)")
 
     args = parser.parse_args(argv)
     try:
@@ -90,17 +110,34 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from newsbrief.infer.batch_job import CHUNK, find_inputs, predict_files, print_summary
-    from newsbrief.infer.engine import NewsBrief
+    from newsbrief.infer.batch_job import CHUNK, find_inputs, load_briefer, predict_files, print_summary
 
-    output = Path(args.output)
-    files = find_inputs(args.input, output)  # before the model loads: a typo fails at once
-    briefer = NewsBrief.from_pretrained(args.model, device=args.device, dtype=args.dtype, int8=args.int8,
-                                        compile=args.compile)
-    if args.long_articles:
-        briefer.config.inference.long_articles = args.long_articles
-    counts = predict_files(briefer, files, output, args.id_column, args.text_column, args.chunk_size or CHUNK)
-    print_summary(counts, output)
+    load = {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile,
+            "long_articles": args.long_articles, "batch_size": args.batch_size,
+            "max_batch_tokens": args.max_batch_tokens}
+    on_ray = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
+    chunk_size = args.chunk_size or CHUNK
+    if args.engine == "ray":
+        from newsbrief.infer.ray_job import import_ray, predict_with_ray
+
+        try:
+            import_ray()
+        except ImportError as error:
+            raise BatchJobError(str(error)) from error
+        counts = predict_with_ray(args.model, args.input, args.output, id_column=args.id_column,
+                                  text_column=args.text_column, chunk_size=chunk_size, **on_ray, **load)
+    else:
+        if on_ray:
+            raise BatchJobError(f"--{next(iter(on_ray)).replace('_', '-')}: only with --engine ray")
+        output = Path(args.output)
+        files = find_inputs(args.input, output)  # before the model loads: a typo fails at once
+        briefer = load_briefer(args.model, **load)
+        counts = predict_files(briefer, files, output, args.id_column, args.text_column, chunk_size)
+    print_summary(counts, args.output)
+
+
+RAY_OPTIONS = ("output_format", "actors", "gpus_per_actor", "cpus_per_actor", "address")
+"""`newsbrief predict` options of the Ray engine, by their names in predict_with_ray."""
 
 
 def _positive_int(text: str) -> int:

@@ -18,10 +18,10 @@ import json
 import sys
 import time
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -50,6 +50,25 @@ class Counts:
     def articles_per_second(self) -> float:
         return self.briefed / self.seconds if self.seconds > 0 else 0.0
 
+    def count(self, records: Iterable[dict]) -> None:
+        """Add output records: briefs, and error records (those with an `error` that is not None)."""
+        for record in records:
+            if record.get("error") is not None:
+                self.errors += 1
+            else:
+                self.briefed += 1
+                self.truncated += bool(record["truncated"])
+
+
+def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "auto", int8: bool = False,
+                 compile: bool = False, **inference: Any) -> NewsBrief:
+    """The model as a batch job runs it; `inference` overrides the model's inference settings
+    (long_articles, batch_size, max_batch_tokens), and None leaves one as the model has it."""
+    briefer = NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile)
+    chosen = {key: value for key, value in inference.items() if value is not None}
+    briefer.config.inference = replace(briefer.config.inference, **chosen)
+    return briefer
+
 
 def find_inputs(spec: str, output: Path) -> list[InputFile]:
     """The input files, checked with the output's format before any model is loaded."""
@@ -67,7 +86,8 @@ def predict_files(briefer: NewsBrief, files: list[InputFile], output: Path, id_c
     with closing(out), tqdm(desc="briefing", unit=" articles") as progress:
         pending = _not_done(rows, out.done, counts)
         while chunk := list(islice(pending, chunk_size)):
-            records = _brief_chunk(briefer, chunk, counts)
+            records = brief_records(briefer, chunk)
+            counts.count(records)
             with _writing(output):
                 out.write(records)
             progress.update(len(chunk))
@@ -96,19 +116,17 @@ def _not_done(rows: Iterable[Row], done: set[str], counts: Counts) -> Iterator[R
             yield row
 
 
-def _brief_chunk(briefer: NewsBrief, chunk: list[Row], counts: Counts) -> list[dict]:
-    """Output records for a chunk, in input order: briefs for articles, error records for the rest."""
+def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
+    """Output records for a chunk, in input order: briefs for articles, error records for the rest.
+    Both engines make their records here (the Ray engine in each actor)."""
     articles = [{"id": row.key, "text": row.text} for row in chunk if row.problem is None]
     briefs = iter(briefer.predict(articles) if articles else [])
     records = []
     for row in chunk:
         if row.problem is not None:
-            counts.errors += 1
             records.append({"id": row.key, "error": f"{row.where}: {row.problem}"})
             continue
         brief = next(briefs)
-        counts.briefed += 1
-        counts.truncated += brief.truncated
         records.append({"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
                         "truncated": brief.truncated})
     return records

@@ -26,6 +26,24 @@ SCHEMA = pa.schema([
 """A brief leaves `error` null, an error record everything but `id`."""
 
 
+def records_table(records: list[dict]) -> pa.Table:
+    """Output records (topics as [label, score] pairs) as a table in SCHEMA."""
+    rows = [{**r, "topics": [{"label": label, "score": score} for label, score in r["topics"]]}
+            if "topics" in r else r for r in records]
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def table_records(table: pa.Table) -> list[dict]:
+    """The output records of a table in SCHEMA, as records_table took them."""
+    records = []
+    for row in table.to_pylist():
+        record = {key: value for key, value in row.items() if value is not None}
+        if "topics" in record:
+            record["topics"] = [[topic["label"], topic["score"]] for topic in record["topics"]]
+        records.append(record)
+    return records
+
+
 def parts_folder(path: Path) -> Path:
     return path.with_name(path.name + ".parts")
 
@@ -45,9 +63,7 @@ class ParquetOutput:
         self._next = int(written[-1].stem.removeprefix("part-")) + 1 if written else 0
 
     def write(self, records: list[dict]) -> None:
-        rows = [{**r, "topics": [{"label": label, "score": score} for label, score in r["topics"]]}
-                if "topics" in r else r for r in records]
-        table = pa.Table.from_pylist(rows, schema=SCHEMA)
+        table = records_table(records)
         _write_atomically(self._part(self._next), lambda temporary: pq.write_table(table, temporary))
         self._next += 1
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import glob
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import takewhile
-from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from pathlib import Path, PurePath
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -30,7 +31,8 @@ CSV_FIELD_LIMIT = 2**31 - 1
 
 @dataclass
 class InputFile:
-    path: Path
+    path: PurePath
+    """A local path, or for the Ray engine one on the filesystem of an object-store URI."""
     name: str
     """The path relative to the --input's folder: the start of every row's `where`."""
 
@@ -77,13 +79,25 @@ def expand_inputs(spec: str, exclude: Iterable[Path] = ()) -> list[InputFile]:
 def read_rows(files: list[InputFile], id_column: str, text_column: str) -> Iterator[Row]:
     """Every row of every file, in order; a file that cannot be opened or read stops the job."""
     for file in files:
-        read = _READERS[file.path.suffix.lower()]
-        try:
-            yield from read(file, id_column, text_column)
-        except OSError as error:
-            raise BatchJobError(f"cannot read {file.path}: {error.strerror or error}") from error
-        except pa.ArrowException as error:
-            raise BatchJobError(f"cannot read {file.path}: {error}") from error
+        with reading(file), open(file.path, "rb") as stream:
+            yield from file_rows(file, stream, id_column, text_column)
+
+
+def file_rows(file: InputFile, stream: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
+    """The rows of one opened file (Parquet needs a seekable stream): the Ray engine's readers open
+    files on other filesystems and call this too, so that both engines see the same rows."""
+    return _READERS[file.path.suffix.lower()](file, stream, id_column, text_column)
+
+
+@contextmanager
+def reading(file: InputFile) -> Iterator[None]:
+    """An error reading a file is fatal, and names the file."""
+    try:
+        yield
+    except OSError as error:
+        raise BatchJobError(f"cannot read {file.path}: {error.strerror or error}") from error
+    except pa.ArrowException as error:
+        raise BatchJobError(f"cannot read {file.path}: {error}") from error
 
 
 def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
@@ -92,39 +106,43 @@ def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
     for row in rows:
         if row.id is not None:
             if row.id in seen:
-                row = Row(row.where, problem=f"duplicate id {row.id!r}")
+                row = as_duplicate(row)
             else:
                 seen.add(row.id)
         yield row
 
 
-def read_jsonl(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]:
+def as_duplicate(row: Row) -> Row:
+    """A row whose id an earlier row holds: an error record under its own `where`."""
+    return Row(row.where, problem=f"duplicate id {row.id!r}")
+
+
+def read_jsonl(file: InputFile, lines: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
     # Bytes, decoded line by line: one undecodable line is an error record, not the end of the file.
-    with open(file.path, "rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            where = f"{file.name}:{number}"
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                yield Row(where, problem=f"not UTF-8 (byte {error.start + 1} of the line)")
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield Row(where, problem=f"invalid JSON ({error.msg}, column {error.colno})")
-                continue
-            except RecursionError:
-                yield Row(where, problem="invalid JSON (nested too deeply)")
-                continue
-            if not isinstance(record, dict):
-                yield Row(where, problem="not a JSON object")
-                continue
-            yield _row(where, record.get(id_column), record.get(text_column), id_column, text_column)
+    for number, raw in enumerate(lines, start=1):
+        where = f"{file.name}:{number}"
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            yield Row(where, problem=f"not UTF-8 (byte {error.start + 1} of the line)")
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Row(where, problem=f"invalid JSON ({error.msg}, column {error.colno})")
+            continue
+        except RecursionError:
+            yield Row(where, problem="invalid JSON (nested too deeply)")
+            continue
+        if not isinstance(record, dict):
+            yield Row(where, problem="not a JSON object")
+            continue
+        yield _row(where, record.get(id_column), record.get(text_column), id_column, text_column)
 
 
-def read_csv(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]:
+def read_csv(file: InputFile, lines: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
     csv.field_size_limit(CSV_FIELD_LIMIT)
     undecodable: set[int] = set()  # line numbers, of the record being parsed
 
@@ -136,35 +154,34 @@ def read_csv(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]
                 undecodable.add(number)
                 yield raw.decode("utf-8", errors="replace")
 
-    with open(file.path, "rb") as lines:
-        reader = csv.reader(decoded(lines))
-        header = next(reader, None)
-        if header is None:
+    reader = csv.reader(decoded(lines))
+    header = next(reader, None)
+    if header is None:
+        return
+    if text_column not in header:
+        raise _no_text_column(file, text_column, header)
+    undecodable.clear()  # bad bytes in the header are not a record's
+    text_at = header.index(text_column)
+    id_at = header.index(id_column) if id_column in header else None
+    while True:
+        where = f"{file.name}:{reader.line_num + 1}"
+        try:
+            fields = next(reader)
+        except StopIteration:
             return
-        if text_column not in header:
-            raise _no_text_column(file, text_column, header)
-        undecodable.clear()  # bad bytes in the header are not a record's
-        text_at = header.index(text_column)
-        id_at = header.index(id_column) if id_column in header else None
-        while True:
-            where = f"{file.name}:{reader.line_num + 1}"
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                undecodable.clear()
-                yield Row(where, problem=f"invalid CSV ({error})")
-                continue
-            if undecodable:
-                undecodable.clear()
-                yield Row(where, problem="not UTF-8")
-            elif fields:  # an empty list is a blank line
-                yield _row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
+        except csv.Error as error:
+            undecodable.clear()
+            yield Row(where, problem=f"invalid CSV ({error})")
+            continue
+        if undecodable:
+            undecodable.clear()
+            yield Row(where, problem="not UTF-8")
+        elif fields:  # an empty list is a blank line
+            yield _row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
 
 
-def read_parquet(file: InputFile, id_column: str, text_column: str) -> Iterator[Row]:
-    parquet = pq.ParquetFile(file.path)
+def read_parquet(file: InputFile, source: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
+    parquet = pq.ParquetFile(source)
     names = parquet.schema_arrow.names
     if text_column not in names:
         raise _no_text_column(file, text_column, names)
@@ -178,7 +195,7 @@ def read_parquet(file: InputFile, id_column: str, text_column: str) -> Iterator[
             yield _row(f"{file.name}:{number}", record_id, text, id_column, text_column)
 
 
-_READERS: dict[str, Callable[[InputFile, str, str], Iterator[Row]]] = {
+_READERS: dict[str, Callable[[InputFile, BinaryIO, str, str], Iterator[Row]]] = {
     ".jsonl": read_jsonl, ".csv": read_csv, ".parquet": read_parquet}
 
 

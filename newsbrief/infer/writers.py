@@ -30,6 +30,11 @@ def open_output(path: Path) -> JsonlOutput | CsvOutput | ParquetOutput:
     return OUTPUTS[output_format(path)](path)
 
 
+def jsonl_bytes(records: list[dict]) -> bytes:
+    """Records as JSON lines, UTF-8 unescaped, each ending in a newline."""
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+
+
 def output_format(path: Path) -> str:
     if path.suffix.lower() not in OUTPUTS:
         raise BatchJobError(f"--output: {path}: not a .jsonl, .csv or .parquet file")
@@ -50,7 +55,7 @@ class JsonlOutput:
         self._file = open(path, "ab")
 
     def write(self, records: list[dict]) -> None:
-        self._file.write(b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records))
+        self._file.write(jsonl_bytes(records))
         _sync(self._file)
 
     def finish(self) -> None:

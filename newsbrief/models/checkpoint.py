@@ -74,12 +74,16 @@ def unique_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return unique
 
 
-def load_model(directory: str | Path, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32) -> LoadedModel:
-    directory = Path(directory)
+def check_model_directory(directory: Path) -> None:
     for name in (CONFIG_FILE, LABELS_FILE, TOPIC_HEAD_FILE):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
+
+
+def load_model(directory: str | Path, device: str | torch.device = "cpu",
+               dtype: torch.dtype = torch.float32) -> LoadedModel:
+    directory = Path(directory)
+    check_model_directory(directory)
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
     remote = config.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)

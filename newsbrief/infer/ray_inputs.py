@@ -1,0 +1,88 @@
+"""Inputs of the Ray engine: the files an --input names, read by Ray Data into the rows batch_job reads.
+
+Local inputs are the files `expand_inputs` finds (a file, a folder or a glob); object-store URIs
+(s3://bucket/news/, gs://...) name a file or a folder, listed through pyarrow's filesystems. Each file
+is read by readers.file_rows, so that a row's `where`, id and problem are those of the local engine,
+and streamed in blocks, never held whole. A row also carries its `position` (file, then row), which
+tells which of two rows with the same id came first.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+from itertools import islice
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+from ray.data.datasource import FileBasedDatasource
+
+from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.readers import FORMATS, InputFile, Row, expand_inputs, file_rows, reading
+
+ROWS_PER_BLOCK = 1024
+"""Rows a read task hands on at a time: small blocks keep the actors busy from the start."""
+ROWS_SCHEMA = pa.schema([("id", pa.string()), ("where", pa.string()), ("text", pa.string()),
+                         ("problem", pa.string()), ("position", pa.int64())])
+"""A Row (its own id, or null) and its position: file index * 2**40 + the row's number in its file."""
+FILE_STRIDE = 2**40
+
+
+def find_ray_inputs(spec: str, output: str) -> tuple[pafs.FileSystem, list[InputFile]]:
+    """The filesystem and the input files, sorted, with names relative to the --input's folder."""
+    if "://" not in spec:
+        files = expand_inputs(spec, exclude=[Path(output)])
+        # Absolute: Ray's workers need not share the driver's working directory.
+        return pafs.LocalFileSystem(), [InputFile(f.path.resolve(), f.name) for f in files]
+    filesystem, root = pafs.FileSystem.from_uri(spec)
+    found = filesystem.get_file_info(root)
+    if found.type == pafs.FileType.File:
+        root, listed = posixpath.dirname(root), [found]
+    elif found.type == pafs.FileType.Directory:
+        listed = filesystem.get_file_info(pafs.FileSelector(root))  # not recursive, as for a local folder
+    else:
+        raise BatchJobError(f"--input: no such file or folder: {spec}")
+    excluded = output.split("://", 1)[-1].rstrip("/")
+    chosen = sorted(i.path for i in listed if i.type == pafs.FileType.File
+                    and PurePosixPath(i.path).suffix.lower() in FORMATS
+                    and i.path != excluded and not i.path.startswith(excluded + "/"))
+    if not chosen:
+        raise BatchJobError(f"--input: no {', '.join(FORMATS)} files in {spec}")
+    return filesystem, [InputFile(PurePosixPath(p), posixpath.relpath(p, root)) for p in chosen]
+
+
+def rows_table(rows: list[Row], positions: list[int]) -> pa.Table:
+    return pa.table({"id": [r.id for r in rows], "where": [r.where for r in rows], "text": [r.text for r in rows],
+                     "problem": [r.problem for r in rows], "position": positions}, schema=ROWS_SCHEMA)
+
+
+def table_rows(table: pa.Table) -> list[Row]:
+    columns = [table.column(name).to_pylist() for name in ("where", "id", "text", "problem")]
+    return [Row(*values) for values in zip(*columns)]
+
+
+class ArticleRows(FileBasedDatasource):
+    """A Ray Data source of the rows of input files: `ray.data.read_datasource(ArticleRows(...))`."""
+
+    def __init__(self, files: list[InputFile], filesystem: pafs.FileSystem, id_column: str, text_column: str):
+        super().__init__([str(f.path) for f in files], filesystem=filesystem)
+        self._files = {str(f.path): (index, f) for index, f in enumerate(files)}
+        self._columns = (id_column, text_column)
+
+    def _open_input_source(self, filesystem, path: str, **open_args):
+        if path.lower().endswith(".parquet"):
+            return filesystem.open_input_file(path)  # Parquet reads its footer first: random access
+        return super()._open_input_source(filesystem, path, **open_args)
+
+    def _read_stream(self, f: pa.NativeFile, path: str) -> Iterator[pa.Table]:
+        index, file = self._files[path]
+        # readers.file_rows iterates JSONL and CSV line by line, which Arrow's streams do not offer.
+        stream = f if file.path.suffix.lower() == ".parquet" else io.BufferedReader(f)
+        number = index * FILE_STRIDE
+        with reading(file):
+            rows = file_rows(file, stream, *self._columns)
+            while block := list(islice(rows, ROWS_PER_BLOCK)):
+                yield rows_table(block, list(range(number, number + len(block))))
+                number += len(block)

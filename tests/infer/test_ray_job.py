@@ -1,0 +1,104 @@
+"""The Ray engine on a local Ray: the records of the local engine for the same inputs, bad rows and
+repeated ids included, and a rerun that briefs only what the output folder lacks. Two Ray jobs in all:
+each starts an actor that loads the model, the slow part."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from newsbrief.cli import main
+from newsbrief.infer.batch_job import find_inputs, predict_files
+from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.parquet_output import records_table
+from newsbrief.infer.ray_job import predict_with_ray
+from newsbrief.infer.writers import jsonl_bytes
+
+from tests.infer.outputs import read_output
+from tests.infer.test_batch_job import GOOD, LINES, articles, briefer, write_input  # noqa: F401 (a fixture)
+
+pytest.importorskip("ray.data", reason="Ray Data is not installed (pip install newsbrief[ray])")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def by_id(records: list[dict]) -> list[dict]:
+    return sorted(records, key=lambda r: r["id"])
+
+
+def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(local_ray, briefer, tiny_model_dir,
+                                                                            tmp_path, capsys):
+    source, output = tmp_path / "in", tmp_path / "briefs"
+    source.mkdir()
+    (source / "articles.jsonl").write_text("\n".join(LINES) + "\n")  # bad lines, no id, a repeated id
+    pq.write_table(pa.table({"id": ["p1", None, "e", "p2"],  # no id; "e" is in articles.jsonl
+                             "text": [GOOD, "Oil rose on supply worries.", GOOD, None]}), source / "more.parquet")
+
+    counts = predict_with_ray(tiny_model_dir, str(source), output, chunk_size=3, device="cpu")
+    local = predict_files(briefer, find_inputs(str(source), tmp_path / "local.parquet"), tmp_path / "local.parquet")
+    records = pq.read_table(output).to_pylist()
+    assert by_id(records) == by_id(read_output(tmp_path / "local.parquet"))
+    assert (counts.input_rows, counts.briefed, counts.errors, counts.skipped, counts.truncated) == \
+        (local.input_rows, local.briefed, local.errors, 0, 0) == (13, 5, 8, 0, 0)
+    errors = {r["id"]: r["error"] for r in records if r["error"] is not None}
+    assert errors["more.parquet:3"] == "more.parquet:3: duplicate id 'e'"
+    assert errors["p2"] == "more.parquet:4: no 'text'" and errors["d"] == "articles.jsonl:6: 'text' is empty"
+    assert {"articles.jsonl:8", "more.parquet:2"} <= {r["id"] for r in records if r["error"] is None}  # no id
+
+    write_input(source / "new.jsonl", articles(3) + [{"id": "a", "text": GOOD}])  # "a" is done, yet repeated
+    main(["predict", "--engine", "ray", "--model", str(tiny_model_dir), "--input", str(source),
+          "--output", str(output), "--chunk-size", "2", "--device", "cpu"])
+    summary = json.loads(capsys.readouterr().err.splitlines()[-2])
+    assert (summary["input_rows"], summary["briefed"], summary["errors"], summary["skipped"]) == (17, 3, 1, 13)
+    predict_files(briefer, find_inputs(str(source), tmp_path / "all.parquet"), tmp_path / "all.parquet")
+    assert by_id(pq.read_table(output).to_pylist()) == by_id(read_output(tmp_path / "all.parquet"))
+
+
+def test_jsonl_files_hold_the_local_engines_lines_and_read_back(tmp_path):
+    from ray.data.block import BlockAccessor
+
+    from newsbrief.infer.ray_outputs import JsonlDatasink, OutputFolder
+
+    records = [{"id": "a", "summary": "Profit rose", "topics": [["earn", 0.93], ["acq", 0.5]], "truncated": True},
+               {"id": "b.jsonl:2", "error": "b.jsonl:2: no 'text'"}]
+    (tmp_path / "out").mkdir()
+    with open(tmp_path / "out" / "part.jsonl", "wb") as file:
+        JsonlDatasink(str(tmp_path / "out")).write_block_to_file(BlockAccessor.for_block(records_table(records)), file)
+    assert (tmp_path / "out" / "part.jsonl").read_bytes() == jsonl_bytes(records)
+    folder = OutputFolder(str(tmp_path / "out"), "jsonl")
+    assert folder.records(folder.files()) == [{"id": "a", "truncated": True, "error": None},
+                                              {"id": "b.jsonl:2", "truncated": None, "error": "b.jsonl:2: no 'text'"}]
+
+
+def test_a_torn_output_file_stops_the_job_and_is_named(tmp_path):
+    from newsbrief.infer.ray_outputs import OutputFolder
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "part.parquet").write_bytes(b"PAR1 cut short")
+    folder = OutputFolder(str(tmp_path / "out"), "parquet")
+    with pytest.raises(BatchJobError, match="part.parquet does not read whole"):
+        folder.records(folder.files())
+
+
+def test_without_ray_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` meets when Ray is absent
+    with pytest.raises(ImportError, match=r"pip install newsbrief\[ray\]"):
+        predict_with_ray(None, str(tmp_path), tmp_path / "out")
+    with pytest.raises(SystemExit, match=r"pip install newsbrief\[ray\]"):
+        main(["predict", "--engine", "ray", "--input", str(tmp_path), "--output", str(tmp_path / "out")])
+
+
+def test_ray_options_need_the_ray_engine(tmp_path):
+    with pytest.raises(SystemExit, match="--actors: only with --engine ray"):
+        main(["predict", "--input", str(tmp_path), "--output", str(tmp_path / "o.jsonl"), "--actors", "2"])
