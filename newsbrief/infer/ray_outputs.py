@@ -32,7 +32,7 @@ TALLIED = pa.schema([SCHEMA.field(name) for name in ("id", "truncated", "error")
 class OutputFolder:
     def __init__(self, spec: str, output_format: str):
         if output_format not in FORMATS:
-            raise BatchJobError(f"--format: {output_format!r} is not one of {', '.join(FORMATS)}")
+            raise BatchJobError(f"--output-format: {output_format!r} is not one of {', '.join(FORMATS)}")
         if "://" in spec:
             self.filesystem, self.path = pafs.FileSystem.from_uri(spec)
         else:
