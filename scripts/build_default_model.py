@@ -60,7 +60,9 @@ def install(model_dir: Path, reports: dict[str, dict]) -> None:
     shutil.rmtree(DEFAULT_MODEL, ignore_errors=True)
     shutil.copytree(model_dir, DEFAULT_MODEL)
     card = DEFAULT_MODEL / "README.md"
-    card.write_text(card.read_text() + SUMMARY_TARGETS + test_results(reports))
+    exported_at = f'NewsBrief.from_pretrained("{model_dir}")'  # the card names where training exported it
+    card.write_text(card.read_text().replace(exported_at, "NewsBrief.from_pretrained()")
+                    + SUMMARY_TARGETS + test_results(reports))
     size = sum(f.stat().st_size for f in DEFAULT_MODEL.iterdir()) / 1e6
     print(test_results(reports))
     print(f"installed in {DEFAULT_MODEL} ({size:.1f} MB)")
