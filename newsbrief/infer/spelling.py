@@ -40,8 +40,9 @@ class ArticleSpelling:
     def spell(self, ids: list[int], tokenizer) -> str:
         pieces = []
         previous = None
+        special = set(tokenizer.all_special_ids)  # a property that builds a new list on every access
         for token, piece in zip(ids, tokenizer.convert_ids_to_tokens(ids)):
-            if token in tokenizer.all_special_ids:
+            if token in special:
                 continue
             continuation = piece.startswith("##")
             seen = self.forms_after.get((previous, token)) or self.forms.get(token)

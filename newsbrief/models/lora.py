@@ -82,11 +82,15 @@ def _untie_adapted_weights(wrapped: nn.Module) -> None:
     """Give every adapted layer its own base weight before merging.
 
     A shared BERT2BERT model has one weight behind the encoder's and the decoder's copy of a layer, each
-    with its own adapter; merging both adapters into that one tensor would add them up.
+    with its own adapter; merging both adapters into that one tensor would add them up. The first layer
+    to use a weight keeps it; only the later ones get a copy.
     """
     from peft.tuners.lora import LoraLayer
 
+    seen: set[int] = set()
     for module in wrapped.modules():
         if isinstance(module, LoraLayer):
             base = module.get_base_layer()
-            base.weight = nn.Parameter(base.weight.detach().clone(), requires_grad=False)
+            if id(base.weight) in seen:
+                base.weight = nn.Parameter(base.weight.detach().clone(), requires_grad=False)
+            seen.add(id(base.weight))
