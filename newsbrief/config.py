@@ -77,6 +77,8 @@ class SourceConfig:
     """Renames source labels into the shared label space; a label mapped to "" is dropped."""
     max_examples: int | None = None
     """Use at most this many examples of each split (quick runs)."""
+    section: str | None = None
+    """A label of another source that this source's labels refine (Reuters: business); see LabelSpace.encode."""
 
     def display_name(self) -> str:
         return self.name or Path(self.path).stem
@@ -144,6 +146,10 @@ class TrainConfig:
     """At the end, pick a per-label topic threshold that maximizes F1 on the whole validation split."""
     threshold_min_positives: int = 10
     """Labels with fewer validation positives than this keep the 0.5 threshold."""
+    topic_refit_epochs: int = 0
+    """At the end, refit the topic head for this many epochs on frozen encoder states of all training articles; 0 skips."""
+    topic_refit_learning_rate: float = 3e-3
+    """AdamW learning rate of the topic-head refit (constant)."""
     num_workers: int = 0
     """DataLoader worker processes."""
 
@@ -234,6 +240,11 @@ class RunConfig:
             raise ConfigError("train.warmup_steps: longer than train.max_steps")
         if len(self.train.adam_betas) != 2:
             raise ConfigError("train.adam_betas: needs exactly two values")
+        if self.train.topic_refit_epochs < 0:
+            raise ConfigError(f"train.topic_refit_epochs: must not be negative, got {self.train.topic_refit_epochs}")
+        if not 0.0 < self.train.topic_refit_learning_rate < 1.0:
+            raise ConfigError("train.topic_refit_learning_rate: must be in (0, 1), "
+                              f"got {self.train.topic_refit_learning_rate}")
         if self.model.topic_loss_weight < 0:
             raise ConfigError("model.topic_loss_weight: must not be negative")
         if self.model.lora is not None and self.model.random_init:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,8 @@ class LabelSpace:
 
     names: list[str]
     annotated_by: dict[str, list[str]]
+    sections: dict[str, str] = field(default_factory=dict)
+    """{source: the broad label its labels refine}, from data.sources[].section."""
 
     @classmethod
     def from_training_data(cls, train_splits: dict[str, datasets.Dataset], sources: list[SourceConfig],
@@ -107,17 +109,33 @@ class LabelSpace:
             annotated_by[name] = sorted(seen)
         names = sorted(label for label, count in counts.items() if count >= min_count)
         kept = set(names)
-        return cls(names, {s: [label for label in labels if label in kept] for s, labels in annotated_by.items()})
+        sections = {s.display_name(): s.section for s in sources if s.section}
+        for i, source in enumerate(sources):
+            others = {label for other, labels in annotated_by.items() if other != source.display_name() for label in labels}
+            if source.section and source.section not in others & kept:
+                raise ValueError(f"data.sources.{i}.section: {source.section!r} is not a label of another source")
+        return cls(names, {s: [label for label in labels if label in kept] for s, labels in annotated_by.items()},
+                   sections)
 
     def encode(self, topics: list[str], source: str) -> tuple[list[float], list[float]]:
-        """Multi-hot targets and the mask of labels this source annotates."""
+        """Multi-hot targets and the mask of labels this example is annotated for.
+
+        Those are the labels its source annotates and, where another source's labels refine a section
+        that this source annotates and this example is not labeled with (a sport report, for Reuters'
+        business labels), that source's labels too, as negatives: without them, labels that only one
+        corpus annotates are never trained against the other corpora's kinds of news.
+        """
         index = self.index
         target = [0.0] * len(self.names)
         for t in topics:
             if t in index:
                 target[index[t]] = 1.0
+        annotated = set(self.annotated_by.get(source, []))
+        negatives = [label for other, section in self.sections.items()
+                     if other != source and section in annotated and section not in topics
+                     for label in self.annotated_by.get(other, [])]
         mask = [0.0] * len(self.names)
-        for label in self.annotated_by.get(source, []):
+        for label in annotated.union(negatives):
             mask[index[label]] = 1.0
         return target, mask
 
@@ -126,14 +144,14 @@ class LabelSpace:
         return {name: i for i, name in enumerate(self.names)}
 
     def save(self, path: Path, thresholds: list[float] | None = None) -> None:
-        payload = {"names": self.names, "annotated_by": self.annotated_by,
+        payload = {"names": self.names, "annotated_by": self.annotated_by, "sections": self.sections,
                    "thresholds": thresholds or [0.5] * len(self.names)}
         path.write_text(json.dumps(payload, indent=1))
 
     @staticmethod
     def load(path: Path) -> tuple["LabelSpace", list[float]]:
         payload = json.loads(path.read_text())
-        return LabelSpace(payload["names"], payload["annotated_by"]), payload["thresholds"]
+        return LabelSpace(payload["names"], payload["annotated_by"], payload.get("sections", {})), payload["thresholds"]
 
 
 def read_corpora(config: DataConfig, splits: tuple[str, ...] = ("train", "validation")) -> dict[str, dict[str, datasets.Dataset]]:

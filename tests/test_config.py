@@ -64,6 +64,8 @@ def one_line_error(*overrides: str, path=TINY_CONFIG) -> str:
     (["train.schedule=step"], "train.schedule"),
     (["train.metric_for_best=accuracy"], "train.metric_for_best"),
     (["generation.min_new_tokens=100"], "generation.min_new_tokens"),
+    (["train.topic_refit_epochs=-1"], "train.topic_refit_epochs"),
+    (["train.topic_refit_learning_rate=0"], "train.topic_refit_learning_rate"),
     (["data.sources.5.path=x"], "data.sources.5"),
     (["data.sources.x.path=x"], "data.sources.x"),
 ])

@@ -126,6 +126,28 @@ def test_label_space_is_the_union_with_masks_per_source():
     assert labels.encode([], "c") == ([0] * 5, [0] * 5)
 
 
+def test_a_section_makes_the_other_sources_articles_outside_it_negatives_for_its_labels():
+    splits, sources = two_sources()
+    sources[1].section = "business"  # b's labels (earn, acq) are finer business topics
+    labels = LabelSpace.from_training_data(splits, sources, min_count=1)
+    assert labels.sections == {"b": "business"}
+
+    target, mask = labels.encode(["sport"], "a")  # a sport report: surely neither earn nor acq
+    assert target == [0, 0, 0, 1, 0]
+    assert mask == [1, 1, 1, 1, 1]
+    # A business article of a may be about earnings: still neither positive nor negative for b's labels.
+    assert labels.encode(["business"], "a")[1] == [0, 1, 0, 1, 1]
+    assert labels.encode(["earn"], "b")[1] == [1, 0, 1, 0, 0]  # b's own articles: only its own labels
+    assert labels.encode([], "c")[1] == [0] * 5  # c annotates no section
+
+
+def test_a_section_that_no_other_source_labels_is_named():
+    splits, sources = two_sources()
+    sources[1].section = "sports"
+    with pytest.raises(ValueError, match=r"data.sources.1.section: 'sports'"):
+        LabelSpace.from_training_data(splits, sources, min_count=1)
+
+
 def test_min_label_count_leaves_rare_labels_out():
     labels = LabelSpace.from_training_data(*two_sources(), min_count=2)
     assert labels.names == ["earn", "sport"]
@@ -134,7 +156,9 @@ def test_min_label_count_leaves_rare_labels_out():
 
 
 def test_label_space_round_trip(tmp_path):
-    labels = LabelSpace.from_training_data(*two_sources(), min_count=1)
+    splits, sources = two_sources()
+    sources[1].section = "business"
+    labels = LabelSpace.from_training_data(splits, sources, min_count=1)
     labels.save(tmp_path / "labels.json", [0.1, 0.2, 0.3, 0.4, 0.5])
     loaded, thresholds = LabelSpace.load(tmp_path / "labels.json")
     assert loaded == labels

@@ -15,8 +15,14 @@ class TopicHead(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Logits, one per label, from the mean of the non-padding encoder states."""
+        return self.classify(self.pool(hidden_states, attention_mask))
+
+    @staticmethod
+    def pool(hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
-        pooled = (hidden_states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return (hidden_states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.dropout(pooled))
 
 

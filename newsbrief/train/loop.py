@@ -34,6 +34,7 @@ from newsbrief.train.checkpointing import (
 )
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
+from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.validation import MODEL_COLUMNS, loss_and_topic_probs, topic_arrays, validate
 
 log = logging.getLogger(__name__)
@@ -126,8 +127,8 @@ def train(config: RunConfig) -> Path:
     # Export: the best checkpoint, with per-label thresholds tuned on validation and a model card.
     export_dir = output_dir / "model"
     if accelerator.is_main_process:
-        export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, val_full, val_set,
-                          collator, output_dir, export_dir)
+        export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, train_set, val_full,
+                          val_set, collator, output_dir, export_dir)
     logger.close()
     accelerator.wait_for_everyone()
     return export_dir
@@ -198,13 +199,16 @@ def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: Tra
 
 
 def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunConfig, tokenizer, labels,
-                      val_full, val_set, collator, output_dir: Path, export_dir: Path) -> None:
-    """The best checkpoint, with per-label thresholds tuned on the whole validation split (topic
-    probabilities need no generation, so this is cheap), measured on the validation sample."""
+                      train_set, val_full, val_set, collator, output_dir: Path, export_dir: Path) -> None:
+    """The best checkpoint, its topic head refit if asked for, with per-label thresholds tuned on the
+    whole validation split (topic probabilities need no generation, so this is cheap), measured on the
+    validation sample."""
     tc = config.train
     best = best_checkpoint(output_dir, state, tc.higher_is_better())
     if best is not None:
         load_weights(model, best / "model.safetensors")
+    if tc.topic_refit_epochs:
+        refit_topic_head(model, train_set, collator, tc)
     thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
     metrics: dict = {}
     if val_full is not None:

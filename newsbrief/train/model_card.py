@@ -31,9 +31,13 @@ def taxonomy(config: RunConfig, labels: LabelSpace) -> str:
                      for sources, names in sorted(by_sources.items(), key=lambda item: -len(item[0])))
     renamed = "\n".join(f"- `{s.display_name()}`: " + ", ".join(f"{code} → {name}" for code, name in s.label_map.items())
                         for s in config.data.sources if s.label_map)
+    sections = "".join(f"\nThe labels of `{source}` refine `{section}`: an article of another corpus annotated for "
+                       f"`{section}` but not labeled with it counts as a negative for them.\n"
+                       for source, section in labels.sections.items())
     return (f"{len(labels.names)} labels. Each corpus annotates only its own labels: an article counts as a "
             "negative only for those, and is not trained on the others (label masks).\n\n"
-            f"| annotated by | labels |\n| --- | --- |\n{rows}\n" + (f"\nRenamed corpus labels:\n{renamed}\n" if renamed else ""))
+            f"| annotated by | labels |\n| --- | --- |\n{rows}\n{sections}"
+            + (f"\nRenamed corpus labels:\n{renamed}\n" if renamed else ""))
 
 
 def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
