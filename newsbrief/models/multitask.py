@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
 
+from newsbrief.models.greedy import generate
 from newsbrief.models.topic_head import TopicHead, masked_bce
 
 
@@ -52,9 +53,9 @@ class NewsBriefModel(nn.Module):
     def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs):
         """Summary token ids and topic probabilities, from a single encoder pass."""
         encoder_outputs = self.encode(input_ids, attention_mask)
-        sequences = self.seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
-                                          **generate_kwargs)
-        return sequences, self._probs(encoder_outputs, attention_mask)
+        # Topics first: beam search expands the encoder states in place, one copy per beam.
+        probs = self._probs(encoder_outputs, attention_mask)
+        return generate(self.seq2seq, encoder_outputs, attention_mask, **generate_kwargs), probs
 
     @torch.no_grad()
     def topic_probs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -77,6 +77,14 @@ def test_generation_override_for_one_call(briefer, brief_calls):
     assert briefer.config.generation.max_new_tokens == 12  # the override lasted one call
 
 
+def test_beam_search_briefs_with_the_same_topics_as_greedy(briefer):
+    # Beam search expands the encoder states in place; the topic head must read them before it does.
+    _, greedy = briefer.summarize_and_score(TEXTS)
+    summaries, beams = briefer.summarize_and_score(TEXTS, num_beams=3)
+    assert len(summaries) == len(TEXTS)
+    np.testing.assert_allclose(beams, greedy, rtol=1e-5, atol=1e-6)
+
+
 def test_unknown_generation_setting_fails(briefer):
     with pytest.raises(TypeError):
         briefer.predict(TEXTS[:1], max_new_tokenz=2)

@@ -1,0 +1,138 @@
+"""Greedy decoding in which finished summaries leave the batch: the token ids of `generate`, less work.
+
+Hugging Face `generate` keeps decoding a row after it has emitted its end token, until the longest row
+of the batch is done. Headlines end long before `max_new_tokens`, so here a finished row is dropped
+from the decoder input, the encoder states, their attention mask and the KV cache, and the batch
+shrinks step by step. The logits processors are transformers' own, so n-gram blocking and minimum
+lengths mean exactly what they mean in `generate`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from transformers import (
+    DynamicCache,
+    EncoderDecoderCache,
+    LogitsProcessorList,
+    MinNewTokensLengthLogitsProcessor,
+    NoRepeatNGramLogitsProcessor,
+    PreTrainedModel,
+)
+from transformers.modeling_outputs import BaseModelOutput
+from transformers.utils import ModelOutput
+
+# The generation settings this loop reproduces, each with the values it reproduces them for. A setting
+# outside this table that a model or a call sets (forced tokens, penalties, suppressed tokens, sampling,
+# returned scores ...) sends the batch to `generate`.
+GREEDY_SETTINGS = {
+    "max_new_tokens": lambda v: isinstance(v, int) and v >= 1,
+    "min_new_tokens": lambda v: isinstance(v, int) and v >= 0,
+    "no_repeat_ngram_size": lambda v: isinstance(v, int) and v >= 0,
+    "decoder_start_token_id": lambda v: isinstance(v, int),  # a list would give each row its own start
+    "eos_token_id": lambda v: isinstance(v, int) or (isinstance(v, list) and all(isinstance(t, int) for t in v)),
+    "pad_token_id": lambda v: isinstance(v, int),
+    "num_beams": lambda v: v == 1,
+    "num_return_sequences": lambda v: v == 1,
+    "do_sample": lambda v: v is False,
+    "use_cache": lambda v: v is True,
+    "output_attentions": lambda v: not v,
+    "output_hidden_states": lambda v: not v,
+    # Read by generate only where greedy decoding does not go: beam search, or no max_new_tokens.
+    "length_penalty": lambda v: True,
+    "early_stopping": lambda v: True,
+    "max_length": lambda v: True,
+    "bos_token_id": lambda v: True,
+}
+
+
+@dataclass(frozen=True)
+class GreedySettings:
+    max_new_tokens: int
+    min_new_tokens: int
+    no_repeat_ngram_size: int
+    decoder_start_token_id: int
+    eos_token_ids: tuple[int, ...]
+    pad_token_id: int
+
+
+def generate(seq2seq: PreTrainedModel, encoder_outputs: ModelOutput, attention_mask: torch.Tensor,
+             **kwargs) -> torch.Tensor:
+    """The token ids `seq2seq.generate(encoder_outputs=..., attention_mask=..., **kwargs)` returns: by the
+    greedy loop below where it reproduces them, by `generate` itself otherwise (beam search, ...)."""
+    settings = greedy_settings(seq2seq, kwargs)
+    if settings is None:
+        return seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **kwargs)
+    return greedy_decode(seq2seq, encoder_outputs.last_hidden_state, attention_mask, settings)
+
+
+def greedy_settings(seq2seq: PreTrainedModel, kwargs: dict) -> GreedySettings | None:
+    """The settings `generate` would use with `kwargs`, or None unless the greedy loop reproduces them all.
+
+    As in `generate`, keyword arguments override the model's generation config. Model classes that are
+    not transformers' own (remote code, wrappers) may read other inputs; they go to `generate` too.
+    """
+    if not (isinstance(seq2seq, PreTrainedModel) and seq2seq.config.is_encoder_decoder
+            and not seq2seq.is_custom_code()):
+        return None
+    config = copy.deepcopy(seq2seq.generation_config)
+    if config.update(**kwargs):  # arguments that are no generation setting: model inputs, logits processors
+        return None
+    chosen = {name: value for name, value in config.to_diff_dict().items()
+              if not name.startswith("_") and name != "transformers_version"}
+    if "max_new_tokens" not in chosen or "decoder_start_token_id" not in chosen:
+        return None
+    if not all(name in GREEDY_SETTINGS and GREEDY_SETTINGS[name](value) for name, value in chosen.items()):
+        return None
+    eos = chosen.get("eos_token_id")
+    eos_token_ids = () if eos is None else (eos,) if isinstance(eos, int) else tuple(eos)
+    # generate pads finished rows with the first end token when the model names no pad token.
+    pad = chosen.get("pad_token_id", eos_token_ids[0] if eos_token_ids else 0)
+    return GreedySettings(chosen["max_new_tokens"], chosen.get("min_new_tokens", 0),
+                          chosen.get("no_repeat_ngram_size", 0), chosen["decoder_start_token_id"],
+                          eos_token_ids, pad)
+
+
+@torch.no_grad()
+def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attention_mask: torch.Tensor,
+                  settings: GreedySettings) -> torch.Tensor:
+    """(batch, 1 + steps) token ids: the decoder start, then each row's tokens, padded after its end token."""
+    batch, device = encoder_states.shape[0], encoder_states.device
+    sequences = torch.full((batch, 1 + settings.max_new_tokens), settings.pad_token_id, dtype=torch.long,
+                           device=device)
+    sequences[:, 0] = settings.decoder_start_token_id
+    eos = torch.tensor(settings.eos_token_ids, dtype=torch.long, device=device)
+    processors = _logits_processors(settings, eos)
+    # The cache generate() builds: the decoder's self-attention and its cross-attention over the article.
+    decoder_config = seq2seq.config.get_text_config(decoder=True)
+    cache = EncoderDecoderCache(DynamicCache(config=decoder_config), DynamicCache(config=decoder_config))
+    rows = torch.arange(batch, device=device)  # the rows of `sequences` still being decoded
+    for step in range(settings.max_new_tokens):
+        logits = seq2seq(decoder_input_ids=sequences[rows, step:step + 1], attention_mask=attention_mask,
+                         encoder_outputs=BaseModelOutput(last_hidden_state=encoder_states), cache=cache,
+                         use_cache=True).logits
+        scores = processors(sequences[rows, :step + 1], logits[:, -1].float())
+        tokens = scores.argmax(dim=-1)
+        sequences[rows, step + 1] = tokens
+        finished = torch.isin(tokens, eos)
+        done = int(finished.sum())  # read on the host: the next step's batch size depends on it
+        if done == len(rows):
+            return sequences[:, :step + 2]
+        if done:
+            keep = (~finished).nonzero().squeeze(1)
+            rows, encoder_states, attention_mask = rows[keep], encoder_states[keep], attention_mask[keep]
+            cache.batch_select_indices(keep)  # self- and cross-attention keys and values alike
+    return sequences
+
+
+def _logits_processors(settings: GreedySettings, eos: torch.Tensor) -> LogitsProcessorList:
+    """The processors generate() applies for these settings, in its order."""
+    processors = LogitsProcessorList()
+    if settings.no_repeat_ngram_size > 0:
+        processors.append(NoRepeatNGramLogitsProcessor(settings.no_repeat_ngram_size))
+    if settings.min_new_tokens > 0 and len(eos):
+        # The decoder start is the prompt: new tokens are counted after it.
+        processors.append(MinNewTokensLengthLogitsProcessor(1, settings.min_new_tokens, eos, device=eos.device))
+    return processors

@@ -1,0 +1,174 @@
+"""Greedy decoding with finished rows leaving the batch: the token ids of `generate`, for BERT2BERT, BART
+and T5, with rows that end at different steps; and `generate` itself for what the loop does not do."""
+
+from dataclasses import asdict
+
+import pytest
+import torch
+from transformers import BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration
+
+from newsbrief.config import GenerationConfig, ModelConfig
+from newsbrief.models import greedy
+from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
+
+MAX_NEW_TOKENS = 12
+ARTICLES = ["rain in spain", "stocks fell sharply on tuesday after the bank raised rates", "the striker scored twice",
+            "oil", "a b c d e f g h i j k l m n", "markets rallied on rate cut hopes across asia",
+            "the central bank held rates", "film wins prize at festival"]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(ModelConfig())
+
+
+def _tiny_seq2seq(kind: str, tokenizer):
+    """Random weights, drawn wider than transformers' default so that articles get different summaries
+    (with the default, every row repeats the same few tokens, and rows mixed up would go unnoticed)."""
+    ids = {"pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.sep_token_id,
+           "decoder_start_token_id": tokenizer.cls_token_id}
+    torch.manual_seed(0)
+    if kind == "bert2bert":
+        overrides = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37,
+                     "initializer_range": 0.2}
+        model = build_seq2seq(ModelConfig(random_init=True, config_overrides=overrides, share_encoder_decoder=True),
+                              tokenizer)
+    elif kind == "bart":
+        model = BartForConditionalGeneration(BartConfig(
+            vocab_size=len(tokenizer), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+            decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128,
+            init_std=0.2, forced_eos_token_id=None, **ids))
+    else:
+        model = T5ForConditionalGeneration(T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=37,
+                                                    num_layers=2, num_heads=4, initializer_factor=5.0, **ids))
+    return model.eval()
+
+
+@pytest.fixture(scope="module", params=["bert2bert", "bart", "t5"])
+def backbone(request, tokenizer):
+    """(seq2seq, encoder outputs, attention mask) for ARTICLES, padded to the longest."""
+    seq2seq = _tiny_seq2seq(request.param, tokenizer)
+    inputs = tokenizer(ARTICLES, padding=True, return_tensors="pt", return_token_type_ids=False)
+    with torch.no_grad():
+        encoder_outputs = seq2seq.get_encoder()(**inputs, return_dict=True)
+    return seq2seq, encoder_outputs, inputs.attention_mask
+
+
+def staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size: int,
+                         min_new_tokens: int = 0) -> list[int]:
+    """End tokens with which rows finish at different steps.
+
+    Random models hardly ever emit their end token, so decode with none, then take as end tokens some
+    that the rows do emit, at different steps, and none before `min_new_tokens`: decoding with them is
+    the same up to each row's first one, where that row ends.
+    """
+    free = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, eos_token_id=None,
+                            num_beams=1, max_new_tokens=MAX_NEW_TOKENS,
+                            no_repeat_ngram_size=no_repeat_ngram_size)[:, 1:]
+    chosen: list[int] = []
+    for token in sorted(set(free[:, min_new_tokens:].flatten().tolist())
+                        - set(free[:, :min_new_tokens].flatten().tolist())):
+        if len(set(end_steps(free, chosen + [token]).tolist())) > len(set(end_steps(free, chosen).tolist())):
+            chosen.append(token)
+    return chosen
+
+
+def end_steps(generated: torch.Tensor, end_tokens: list[int]) -> torch.Tensor:
+    """Per row, the step of its first end token, or MAX_NEW_TOKENS if it has none."""
+    ended = torch.isin(generated, torch.tensor(end_tokens, dtype=torch.long))
+    return torch.where(ended.any(1), ended.int().argmax(1), MAX_NEW_TOKENS)
+
+
+def decoder_batch_sizes(seq2seq) -> tuple[list[int], object]:
+    """The batch size of every decoder step, recorded by a hook (remove it with the returned handle)."""
+    sizes: list[int] = []
+    handle = seq2seq.register_forward_pre_hook(
+        lambda module, args, kwargs: sizes.append(kwargs["decoder_input_ids"].shape[0]), with_kwargs=True)
+    return sizes, handle
+
+
+@pytest.mark.parametrize("min_new_tokens", [0, 5])
+@pytest.mark.parametrize("no_repeat_ngram_size", [0, 2, 3])
+def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngram_size, min_new_tokens):
+    seq2seq, encoder_outputs, attention_mask = backbone
+    settings = {"num_beams": 1, "no_repeat_ngram_size": no_repeat_ngram_size, "min_new_tokens": min_new_tokens}
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size, min_new_tokens)
+    settings.update(max_new_tokens=MAX_NEW_TOKENS, eos_token_id=ends)
+    assert greedy.greedy_settings(seq2seq, settings) is not None  # the loop, not its fallback, is under test
+
+    expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
+    sizes, hook = decoder_batch_sizes(seq2seq)
+    try:
+        ids = greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings)
+    finally:
+        hook.remove()
+    assert torch.equal(ids, expected)
+
+    assert len(set(end_steps(ids[:, 1:], ends).tolist())) >= 3  # rows finish at several different steps ...
+    assert sizes[0] == len(ARTICLES) and sizes == sorted(sizes, reverse=True) and sizes[-1] < sizes[0]  # ... and leave
+
+
+def test_min_new_tokens_holds_back_the_end_token_as_in_generate(backbone):
+    """A row whose end token comes at step k ends there with min_new_tokens=k, and later with k + 1."""
+    seq2seq, encoder_outputs, attention_mask = backbone
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size=0)
+    settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS, "eos_token_id": ends}
+    unconstrained = greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings)
+    steps = end_steps(unconstrained[:, 1:], ends)
+    last_end = int(steps[steps < MAX_NEW_TOKENS].max())
+    results = []
+    for min_new_tokens in (last_end, last_end + 1):
+        expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
+                                    min_new_tokens=min_new_tokens, **settings)
+        ids = greedy.generate(seq2seq, encoder_outputs, attention_mask, min_new_tokens=min_new_tokens, **settings)
+        assert torch.equal(ids, expected)
+        results.append(ids)
+    assert not torch.equal(results[0], results[1])  # the bound was where a row ended
+
+
+def test_a_row_decoded_alone_gets_the_ids_it_gets_in_a_batch(backbone, tokenizer):
+    seq2seq, encoder_outputs, attention_mask = backbone
+    settings = {"num_beams": 1, "no_repeat_ngram_size": 2, "min_new_tokens": 0}
+    settings.update(max_new_tokens=MAX_NEW_TOKENS,
+                    eos_token_id=staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size=2))
+    batched = greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings)
+    for row, ids in enumerate(batched):
+        length = int(attention_mask[row].sum())  # the article without the batch's padding
+        alone = encoder_outputs.__class__(last_hidden_state=encoder_outputs.last_hidden_state[row:row + 1, :length])
+        (single,) = greedy.generate(seq2seq, alone, attention_mask[row:row + 1, :length], **settings)
+        assert torch.equal(single, ids[:len(single)]) and (ids[len(single):] == tokenizer.pad_token_id).all()
+
+
+@pytest.mark.parametrize("setting", [{"num_beams": 2}, {"do_sample": True}, {"repetition_penalty": 1.2},
+                                     {"forced_eos_token_id": 102}, {"suppress_tokens": [5]}, {"min_length": 3},
+                                     {"max_new_tokens": None}, {"decoder_attention_mask": None}])
+def test_what_the_loop_does_not_do_goes_to_generate(backbone, setting, monkeypatch):
+    seq2seq, encoder_outputs, attention_mask = backbone
+    settings = {"num_beams": 1, "max_new_tokens": 4, "no_repeat_ngram_size": 2, **setting}
+    assert greedy.greedy_settings(seq2seq, settings) is None
+    calls = []
+    monkeypatch.setattr(seq2seq, "generate", lambda **kwargs: calls.append(kwargs) or "generated")
+    assert greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings) == "generated"
+    (call,) = calls
+    assert call.pop("encoder_outputs") is encoder_outputs and call.pop("attention_mask") is attention_mask
+    assert call == settings
+
+
+def test_settings_the_model_carries_count_too(backbone):
+    seq2seq, _, _ = backbone
+    settings = {"num_beams": 1, "max_new_tokens": 4}
+    assert greedy.greedy_settings(seq2seq, settings) is not None
+    seq2seq.generation_config.forced_bos_token_id = 5  # as bart-base's generation config has it
+    try:
+        assert greedy.greedy_settings(seq2seq, settings) is None
+    finally:
+        seq2seq.generation_config.forced_bos_token_id = None
+
+
+def test_newsbrief_greedy_settings_take_the_loop(tokenizer):
+    """The settings a NewsBrief model is saved with and predict() passes, so that none of them sends
+    every batch to generate unnoticed."""
+    seq2seq = _tiny_seq2seq("bert2bert", tokenizer)
+    apply_generation_settings(seq2seq, GenerationConfig())
+    assert greedy.greedy_settings(seq2seq, asdict(GenerationConfig(min_new_tokens=3))) is not None
+    assert greedy.greedy_settings(seq2seq, asdict(GenerationConfig(num_beams=4))) is None
