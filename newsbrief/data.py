@@ -109,13 +109,12 @@ class LabelSpace:
             annotated_by[name] = sorted(seen)
         names = sorted(label for label, count in counts.items() if count >= min_count)
         kept = set(names)
-        sections = {s.display_name(): s.section for s in sources if s.section}
         for i, source in enumerate(sources):
-            others = {label for other, labels in annotated_by.items() if other != source.display_name() for label in labels}
+            others = set().union(*(labels for name, labels in annotated_by.items() if name != source.display_name()))
             if source.section and source.section not in others & kept:
                 raise ValueError(f"data.sources.{i}.section: {source.section!r} is not a label of another source")
         return cls(names, {s: [label for label in labels if label in kept] for s, labels in annotated_by.items()},
-                   sections)
+                   {s.display_name(): s.section for s in sources if s.section})
 
     def encode(self, topics: list[str], source: str) -> tuple[list[float], list[float]]:
         """Multi-hot targets and the mask of labels this example is annotated for.
@@ -151,7 +150,8 @@ class LabelSpace:
     @staticmethod
     def load(path: Path) -> tuple["LabelSpace", list[float]]:
         payload = json.loads(path.read_text())
-        return LabelSpace(payload["names"], payload["annotated_by"], payload.get("sections", {})), payload["thresholds"]
+        labels = LabelSpace(payload["names"], payload["annotated_by"], payload.get("sections", {}))
+        return labels, payload["thresholds"]
 
 
 def read_corpora(config: DataConfig, splits: tuple[str, ...] = ("train", "validation")) -> dict[str, dict[str, datasets.Dataset]]:
