@@ -234,17 +234,17 @@ class RunConfig:
                 raise ConfigError(f"data.sources.{i}.path: is empty")
             if _looks_like_file(source.path) and not Path(source.path).exists():
                 raise ConfigError(f"data.sources.{i}.path: no such file: {source.path}")
-        if not 0.0 < self.train.learning_rate < 1.0:
-            raise ConfigError(f"train.learning_rate: must be in (0, 1), got {self.train.learning_rate}")
+        rates = {"train.learning_rate": self.train.learning_rate,
+                 "train.topic_refit_learning_rate": self.train.topic_refit_learning_rate}
+        for key, rate in rates.items():
+            if not 0.0 < rate < 1.0:
+                raise ConfigError(f"{key}: must be in (0, 1), got {rate}")
         if self.train.warmup_steps > self.train.max_steps:
             raise ConfigError("train.warmup_steps: longer than train.max_steps")
         if len(self.train.adam_betas) != 2:
             raise ConfigError("train.adam_betas: needs exactly two values")
         if self.train.topic_refit_epochs < 0:
             raise ConfigError(f"train.topic_refit_epochs: must not be negative, got {self.train.topic_refit_epochs}")
-        if not 0.0 < self.train.topic_refit_learning_rate < 1.0:
-            raise ConfigError("train.topic_refit_learning_rate: must be in (0, 1), "
-                              f"got {self.train.topic_refit_learning_rate}")
         if self.model.topic_loss_weight < 0:
             raise ConfigError("model.topic_loss_weight: must not be negative")
         if self.model.lora is not None and self.model.random_init:
