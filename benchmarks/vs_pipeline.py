@@ -43,7 +43,8 @@ def hf_loop_briefs(briefer: NewsBrief, texts: list[str], batch_size: int) -> tup
                                            min_new_tokens=settings.min_new_tokens, num_beams=settings.num_beams,
                                            no_repeat_ngram_size=settings.no_repeat_ngram_size, do_sample=False)
         summaries.extend(s.strip() for s in tokenizer.batch_decode(generated, skip_special_tokens=True))
-    probs = [model.topic_probs(batch["input_ids"], batch["attention_mask"]).numpy() for batch in batches()]
+    probs = [model.topic_probs(model.pooled_states(batch["input_ids"], batch["attention_mask"])).numpy()
+             for batch in batches()]
     return summaries, np.concatenate(probs)
 
 

@@ -150,6 +150,8 @@ class TrainConfig:
     """At the end, refit the topic head for this many epochs on frozen encoder states of all training articles; 0 skips."""
     topic_refit_learning_rate: float = 3e-3
     """AdamW learning rate of the topic-head refit (constant)."""
+    topic_refit_hidden_layer_size: int = 0
+    """0 refits the loop's linear topic head; a width replaces it with a new head with one hidden layer."""
     num_workers: int = 0
     """DataLoader worker processes."""
 
@@ -184,7 +186,9 @@ class InferenceConfig:
     max_batch_tokens: int = 16384
     """Most padded input tokens in one batch (articles are sorted by length before packing)."""
     long_articles: Literal["truncate", "chunk"] = "truncate"
-    """Articles longer than data.max_source_length: keep the start, or read them in overlapping windows."""
+    """Articles longer than data.max_source_length: keep the start, or read them in overlapping windows
+    (the summary comes from the first; topics from the mean of all windows' pooled states, which a
+    topic head refit in chunk mode is trained on)."""
     chunk_overlap: int = 64
     """Tokens that consecutive windows share, in chunk mode."""
     max_chunks: int = 8
@@ -243,8 +247,12 @@ class RunConfig:
             raise ConfigError("train.warmup_steps: longer than train.max_steps")
         if len(self.train.adam_betas) != 2:
             raise ConfigError("train.adam_betas: needs exactly two values")
-        if self.train.topic_refit_epochs < 0:
-            raise ConfigError(f"train.topic_refit_epochs: must not be negative, got {self.train.topic_refit_epochs}")
+        for key in ("topic_refit_epochs", "topic_refit_hidden_layer_size"):
+            if getattr(self.train, key) < 0:
+                raise ConfigError(f"train.{key}: must not be negative, got {getattr(self.train, key)}")
+        if self.train.topic_refit_hidden_layer_size and not self.train.topic_refit_epochs:
+            raise ConfigError("train.topic_refit_hidden_layer_size: needs train.topic_refit_epochs, which train "
+                              "the new head")
         if self.model.topic_loss_weight < 0:
             raise ConfigError("model.topic_loss_weight: must not be negative")
         if self.model.lora is not None and self.model.random_init:

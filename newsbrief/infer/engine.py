@@ -125,46 +125,67 @@ class NewsBrief:
         """Summaries and a (articles x labels) probability matrix, in input order.
 
         `progress` shows a bar over the articles (evaluation runs, notebooks)."""
+        summaries, states = self._read(texts, replace(self.config.generation, **generation), progress)
+        return summaries, self._probs(states)
+
+    def topic_scores(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """The (articles x labels) probability matrix alone: the encoder only, no generation."""
+        return self._probs(self.article_states(texts, progress))
+
+    def article_states(self, texts: list[str], progress: bool = False) -> torch.Tensor:
+        """(articles x hidden) float32, on the model's device: what the topic head reads per article."""
+        return self._read(texts, None, progress)[1]
+
+    def _read(self, texts: list[str], settings: GenerationConfig | None,
+              progress: bool) -> tuple[list[str], torch.Tensor]:
         windows = encode_articles(self.tokenizer, texts, self.config)
-        settings = replace(self.config.generation, **generation)
-        with tqdm(total=len(texts), desc="briefing", unit=" articles", disable=not progress) as bar:
+        with tqdm(total=len(texts), desc="briefing" if settings else "reading", unit=" articles",
+                  disable=not progress) as bar:
             return self._run(windows, len(texts), settings, bar)
 
     def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
                 all_scores: bool) -> Iterator[Brief]:
         encoded = windows.result()
-        summaries, probs = self._run(encoded, len(chunk), settings)
-        for record, summary, p, truncated in zip(chunk, summaries, probs, encoded.truncated):
+        summaries, states = self._run(encoded, len(chunk), settings)
+        for record, summary, p, truncated in zip(chunk, summaries, self._probs(states), encoded.truncated):
             yield self._brief(record["id"], summary, p, truncated, all_scores)
 
-    def _run(self, windows: Windows, articles: int, settings: GenerationConfig,
-             bar: tqdm | None = None) -> tuple[list[str], np.ndarray]:
-        """Model work for encoded articles: summaries from each article's first window, topic
-        probabilities pooled (max) over all its windows, since a topic named anywhere counts."""
+    def _run(self, windows: Windows, articles: int, settings: GenerationConfig | None,
+             bar: tqdm | None = None) -> tuple[list[str], torch.Tensor]:
+        """Model work for encoded articles: a summary from each article's first window (none without
+        `settings`), and each article's state for the topic head, the mean of its windows' pooled
+        states, so that in chunk mode the topics come from all of the article that was read."""
         summaries = [""] * articles
-        probs = np.zeros((articles, len(self.labels.names)), dtype=np.float32)
-        leads = {}
+        sums = torch.zeros(articles, self.model.hidden_size, device=self.device)
+        first_window = {}
         for index, article in enumerate(windows.article):
-            leads.setdefault(article, index)
+            first_window.setdefault(article, index)
+        leads = set(first_window.values())
         inference = self.config.inference
         batches = token_budget_batches([len(ids) for ids in windows.input_ids], inference.max_batch_tokens,
                                        inference.batch_size)
         was_training = self.model.training
         self.model.eval()
         for batch in batches:
-            first = [w for w in batch if leads[windows.article[w]] == w]
-            rest = [w for w in batch if leads[windows.article[w]] != w]
+            summarized = leads if settings is not None else set()
+            first = [w for w in batch if w in summarized]
+            rest = [w for w in batch if w not in summarized]
             if first:
-                sequences, first_probs = self.model.brief(*self._pad(windows, first), **asdict(settings))
+                sequences, pooled = self.model.brief(*self._pad(windows, first), **asdict(settings))
                 for w, text in zip(first, self._decode(sequences, windows, first)):
                     summaries[windows.article[w]] = text
-                _pool(probs, [windows.article[w] for w in first], first_probs)
-                if bar is not None:
-                    bar.update(len(first))
+                _add_by_article(sums, [windows.article[w] for w in first], pooled)
             if rest:
-                _pool(probs, [windows.article[w] for w in rest], self.model.topic_probs(*self._pad(windows, rest)))
+                _add_by_article(sums, [windows.article[w] for w in rest],
+                                self.model.pooled_states(*self._pad(windows, rest)))
+            if bar is not None:
+                bar.update(sum(w in leads for w in batch))
         self.model.train(was_training)
-        return summaries, probs
+        counts = torch.bincount(torch.tensor(windows.article, dtype=torch.long), minlength=articles)
+        return summaries, sums / counts.clamp(min=1).unsqueeze(1).to(sums)
+
+    def _probs(self, states: torch.Tensor) -> np.ndarray:
+        return self.model.topic_probs(states).cpu().numpy()
 
     def _decode(self, sequences: torch.Tensor, windows: Windows, rows: list[int]) -> list[str]:
         if not self.wordpiece:
@@ -184,6 +205,5 @@ class NewsBrief:
         return Brief(id_, summary, topics, truncated, scores)
 
 
-def _pool(probs: np.ndarray, articles: list[int], window_probs: torch.Tensor) -> None:
-    for article, row in zip(articles, window_probs.cpu().numpy()):
-        np.maximum(probs[article], row, out=probs[article])
+def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:
+    sums.index_add_(0, torch.tensor(articles, device=sums.device), pooled.float())

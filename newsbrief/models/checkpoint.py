@@ -29,6 +29,7 @@ from newsbrief.data import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
 from newsbrief.models.lora import apply_delta, save_delta
 from newsbrief.models.multitask import NewsBriefModel
+from newsbrief.models.topic_head import TopicHead
 
 CONFIG_FILE = "newsbrief.yaml"
 LABELS_FILE = "labels.json"
@@ -102,7 +103,7 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
         seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
     labels, thresholds = LabelSpace.load(directory / LABELS_FILE)
     model = NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
-    model.topic_head.load_state_dict(load_file(directory / TOPIC_HEAD_FILE))
+    model.topic_head = TopicHead.from_weights(load_file(directory / TOPIC_HEAD_FILE), config.model.topic_dropout)
     model.to(device=device, dtype=dtype).eval()
     return LoadedModel(model, tokenizer, labels, thresholds, config)
 

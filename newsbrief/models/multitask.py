@@ -26,9 +26,14 @@ class NewsBriefModel(nn.Module):
                  topic_loss_weight: float = 1.0):
         super().__init__()
         self.seq2seq = seq2seq
-        hidden = seq2seq.get_encoder().config.hidden_size
-        self.topic_head = TopicHead(hidden, num_labels, topic_dropout)
+        self.hidden_size = seq2seq.get_encoder().config.hidden_size
+        self.topic_head = TopicHead(self.hidden_size, num_labels, topic_dropout)
         self.topic_loss_weight = topic_loss_weight
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """What the model computes in (int8 quantization keeps the embeddings in it, too)."""
+        return self.seq2seq.get_input_embeddings().weight.dtype
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
         return self.seq2seq.get_encoder()(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
@@ -51,15 +56,17 @@ class NewsBriefModel(nn.Module):
 
     @torch.no_grad()
     def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs):
-        """Summary token ids and topic probabilities, from a single encoder pass."""
+        """Summary token ids and the pooled states the topic head reads, from a single encoder pass."""
         encoder_outputs = self.encode(input_ids, attention_mask)
-        # Topics first: beam search expands the encoder states in place, one copy per beam.
-        probs = self._probs(encoder_outputs, attention_mask)
-        return generate(self.seq2seq, encoder_outputs, attention_mask, **generate_kwargs), probs
+        # Pooled first: beam search expands the encoder states in place, one copy per beam.
+        pooled = self.topic_head.pool(encoder_outputs.last_hidden_state, attention_mask)
+        return generate(self.seq2seq, encoder_outputs, attention_mask, **generate_kwargs), pooled
 
     @torch.no_grad()
-    def topic_probs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self._probs(self.encode(input_ids, attention_mask), attention_mask)
+    def pooled_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The mean encoder state of each input: what the topic head reads."""
+        return self.topic_head.pool(self.encode(input_ids, attention_mask).last_hidden_state, attention_mask)
 
-    def _probs(self, encoder_outputs, attention_mask: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.topic_head(encoder_outputs.last_hidden_state, attention_mask).float())
+    @torch.no_grad()
+    def topic_probs(self, pooled: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.topic_head.classify(pooled.to(self.dtype)).float())

@@ -8,10 +8,24 @@ from torch.nn import functional as F
 
 
 class TopicHead(nn.Module):
-    def __init__(self, hidden_size: int, num_labels: int, dropout: float):
+    """Linear by default; `hidden_layer_size` > 0 puts one GELU layer of that width before the classifier."""
+
+    def __init__(self, hidden_size: int, num_labels: int, dropout: float, hidden_layer_size: int = 0):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(hidden_size, num_labels)
+        self.hidden_layer = nn.Sequential(nn.Linear(hidden_size, hidden_layer_size), nn.GELU(),
+                                          nn.Dropout(dropout)) if hidden_layer_size else None
+        self.classifier = nn.Linear(hidden_layer_size or hidden_size, num_labels)
+
+    @classmethod
+    def from_weights(cls, weights: dict[str, torch.Tensor], dropout: float) -> "TopicHead":
+        """A head shaped like the saved `weights`, holding them."""
+        num_labels, width = weights["classifier.weight"].shape
+        hidden_layer = weights.get("hidden_layer.0.weight")
+        head = (cls(width, num_labels, dropout) if hidden_layer is None
+                else cls(hidden_layer.shape[1], num_labels, dropout, hidden_layer_size=width))
+        head.load_state_dict(weights)
+        return head
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Logits, one per label, from the mean of the non-padding encoder states."""
@@ -23,7 +37,8 @@ class TopicHead(nn.Module):
         return (hidden_states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
     def classify(self, pooled: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.dropout(pooled))
+        pooled = self.dropout(pooled)
+        return self.classifier(pooled if self.hidden_layer is None else self.hidden_layer(pooled))
 
 
 def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

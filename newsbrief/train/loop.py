@@ -35,7 +35,8 @@ from newsbrief.train.checkpointing import (
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.topic_refit import refit_topic_head
-from newsbrief.train.validation import MODEL_COLUMNS, loss_and_topic_probs, topic_arrays, validate
+from newsbrief.infer.engine import NewsBrief
+from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
 
 log = logging.getLogger(__name__)
 
@@ -208,13 +209,12 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
     if best is not None:
         load_weights(model, best / "model.safetensors")
     if tc.topic_refit_epochs:
-        refit_topic_head(model, train_set, collator, tc)
+        refit_topic_head(model, tokenizer, labels, config, train_set)
     thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
     metrics: dict = {}
     if val_full is not None:
         if tc.tune_thresholds:
-            model.eval()
-            _, probs = loss_and_topic_probs(model, val_full, collator, tc.batch_size)
+            probs = NewsBrief(model, tokenizer, labels, thresholds, config).topic_scores(val_full["text"], progress=True)
             thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)

@@ -17,29 +17,26 @@ MODEL_COLUMNS = ["input_ids", "attention_mask", "labels", "topic_labels", "topic
 
 
 @torch.no_grad()
-def loss_and_topic_probs(model: NewsBriefModel, dataset: datasets.Dataset, collator: Collator,
-                         batch_size: int) -> tuple[float, np.ndarray]:
-    """Mean loss and topic probabilities by teacher forcing: no generation, so cheap on a whole split."""
+def validation_loss(model: NewsBriefModel, dataset: datasets.Dataset, collator: Collator, batch_size: int) -> float:
+    """Mean loss by teacher forcing."""
     device = next(model.parameters()).device
     loader = DataLoader(dataset.select_columns(MODEL_COLUMNS), batch_size=batch_size, collate_fn=collator)
-    total, probs = 0.0, []
+    total = 0.0
     for batch in loader:
-        output = model(**{k: v.to(device) for k, v in batch.items()})
-        total += output.loss.item() * len(batch["input_ids"])
-        probs.append(torch.sigmoid(output.topic_logits.float()).cpu().numpy())
-    return total / max(len(dataset), 1), np.concatenate(probs) if probs else np.zeros((0, 0), np.float32)
+        total += model(**{k: v.to(device) for k, v in batch.items()}).loss.item() * len(batch["input_ids"])
+    return total / max(len(dataset), 1)
 
 
 def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunConfig, dataset: datasets.Dataset,
              collator: Collator, thresholds: np.ndarray | None = None) -> dict:
-    """Loss, ROUGE of generated summaries, and topic F1 at the given thresholds (0.5 by default)."""
+    """Loss, ROUGE of generated summaries, and topic F1 at the given thresholds (0.5 by default), with
+    summaries and topics read as inference reads them."""
     was_training = model.training
     model.eval()
     if thresholds is None:
         thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
-    loss, probs = loss_and_topic_probs(model, dataset, collator, config.train.batch_size)
-    metrics = {"loss": loss}
-    summaries, _ = NewsBrief(model, tokenizer, labels, thresholds, config).summarize_and_score(dataset["text"])
+    metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
+    summaries, probs = NewsBrief(model, tokenizer, labels, thresholds, config).summarize_and_score(dataset["text"])
     targets, masks = topic_arrays(dataset)
     metrics.update(score_briefs(summaries, dataset["summary"], probs, targets, masks, thresholds, labels.names))
     model.train(was_training)

@@ -65,5 +65,5 @@ def test_native_encoder_decoders_train_and_brief(kind, tokenizer, tmp_path):
     assert torch.isfinite(output.loss)
     output.loss.backward()
     model.eval()
-    sequences, probs = model.brief(inputs.input_ids, inputs.attention_mask, max_new_tokens=4)
-    assert sequences.shape[0] == 2 and probs.shape == (2, 3)
+    sequences, pooled = model.brief(inputs.input_ids, inputs.attention_mask, max_new_tokens=4)
+    assert sequences.shape[0] == 2 and model.topic_probs(pooled).shape == (2, 3)
