@@ -41,7 +41,8 @@ def hf_loop_briefs(briefer: NewsBrief, texts: list[str], batch_size: int) -> tup
     for batch in batches():
         generated = model.seq2seq.generate(**batch, max_new_tokens=settings.max_new_tokens,
                                            min_new_tokens=settings.min_new_tokens, num_beams=settings.num_beams,
-                                           no_repeat_ngram_size=settings.no_repeat_ngram_size, do_sample=False)
+                                           no_repeat_ngram_size=settings.no_repeat_ngram_size,
+                                           repetition_penalty=settings.repetition_penalty, do_sample=False)
         summaries.extend(s.strip() for s in tokenizer.batch_decode(generated, skip_special_tokens=True))
     probs = [model.topic_probs(model.pooled_states(batch["input_ids"], batch["attention_mask"])).numpy()
              for batch in batches()]
@@ -58,6 +59,7 @@ def main() -> None:
     texts = [r["text"] for r in real_articles(args.articles)]
     briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu")
     briefer.config.inference.batch_size = args.batch_size
+    briefer.config.inference.long_articles = "truncate"  # the peer reads each article's first window only
     print(f"model {args.model}; {len(texts)} articles; batch {args.batch_size}; greedy, "
           f"max {briefer.config.generation.max_new_tokens} new tokens; {torch.get_num_threads()} threads")
 

@@ -64,6 +64,7 @@ def one_line_error(*overrides: str, path=TINY_CONFIG) -> str:
     (["train.schedule=step"], "train.schedule"),
     (["train.metric_for_best=accuracy"], "train.metric_for_best"),
     (["generation.min_new_tokens=100"], "generation.min_new_tokens"),
+    (["generation.repetition_penalty=0"], "generation.repetition_penalty"),
     (["train.topic_refit_epochs=-1"], "train.topic_refit_epochs"),
     (["train.topic_refit_hidden_layer_size=-8"], "train.topic_refit_hidden_layer_size"),
     (["train.topic_refit_hidden_layer_size=8"], "train.topic_refit_hidden_layer_size"),

@@ -92,7 +92,7 @@ class NewsBrief:
         """Brief articles given as texts or as records with `text` (and optionally `id`).
 
         Keyword arguments override the checkpoint's generation settings for this call
-        (num_beams, max_new_tokens, min_new_tokens, no_repeat_ngram_size, length_penalty).
+        (num_beams, max_new_tokens, min_new_tokens, no_repeat_ngram_size, repetition_penalty, length_penalty).
         """
         return list(self.predict_stream(articles, all_scores=all_scores, **generation))
 

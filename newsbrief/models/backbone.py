@@ -83,6 +83,7 @@ def apply_generation_settings(model: PreTrainedModel, settings: GenerationConfig
     generation.max_new_tokens = settings.max_new_tokens
     generation.min_new_tokens = settings.min_new_tokens
     generation.no_repeat_ngram_size = settings.no_repeat_ngram_size
+    generation.repetition_penalty = settings.repetition_penalty
     generation.length_penalty = settings.length_penalty
     generation.max_length = None
 

@@ -3,8 +3,8 @@
 Hugging Face `generate` keeps decoding a row after it has emitted its end token, until the longest row
 of the batch is done. Headlines end long before `max_new_tokens`, so here a finished row is dropped
 from the decoder input, the encoder states, their attention mask and the KV cache, and the batch
-shrinks step by step. The logits processors are transformers' own, so n-gram blocking and minimum
-lengths mean exactly what they mean in `generate`.
+shrinks step by step. The logits processors are transformers' own, so the repetition penalty, n-gram
+blocking and minimum lengths mean exactly what they mean in `generate`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from transformers import (
     MinNewTokensLengthLogitsProcessor,
     NoRepeatNGramLogitsProcessor,
     PreTrainedModel,
+    RepetitionPenaltyLogitsProcessor,
 )
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.utils import ModelOutput
@@ -31,6 +32,7 @@ GREEDY_SETTINGS = {
     "max_new_tokens": lambda v: isinstance(v, int) and v >= 1,
     "min_new_tokens": lambda v: isinstance(v, int) and v >= 0,
     "no_repeat_ngram_size": lambda v: isinstance(v, int) and v >= 0,
+    "repetition_penalty": lambda v: isinstance(v, (int, float)) and v > 0,
     "decoder_start_token_id": lambda v: isinstance(v, int),  # a list would give each row its own start
     "eos_token_id": lambda v: isinstance(v, int) or (isinstance(v, list) and all(isinstance(t, int) for t in v)),
     "pad_token_id": lambda v: isinstance(v, int),
@@ -53,6 +55,7 @@ class GreedySettings:
     max_new_tokens: int
     min_new_tokens: int
     no_repeat_ngram_size: int
+    repetition_penalty: float
     decoder_start_token_id: int
     eos_token_ids: tuple[int, ...]
     pad_token_id: int
@@ -91,8 +94,8 @@ def greedy_settings(seq2seq: PreTrainedModel, kwargs: dict) -> GreedySettings | 
     # generate pads finished rows with the first end token when the model names no pad token.
     pad = chosen.get("pad_token_id", eos_token_ids[0] if eos_token_ids else 0)
     return GreedySettings(chosen["max_new_tokens"], chosen.get("min_new_tokens", 0),
-                          chosen.get("no_repeat_ngram_size", 0), chosen["decoder_start_token_id"],
-                          eos_token_ids, pad)
+                          chosen.get("no_repeat_ngram_size", 0), chosen.get("repetition_penalty", 1.0),
+                          chosen["decoder_start_token_id"], eos_token_ids, pad)
 
 
 @torch.no_grad()
@@ -130,6 +133,8 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
 def _logits_processors(settings: GreedySettings, eos: torch.Tensor) -> LogitsProcessorList:
     """The processors generate() applies for these settings, in its order."""
     processors = LogitsProcessorList()
+    if settings.repetition_penalty != 1.0:
+        processors.append(RepetitionPenaltyLogitsProcessor(settings.repetition_penalty))
     if settings.no_repeat_ngram_size > 0:
         processors.append(NoRepeatNGramLogitsProcessor(settings.no_repeat_ngram_size))
     if settings.min_new_tokens > 0 and len(eos):

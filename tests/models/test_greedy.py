@@ -55,7 +55,7 @@ def backbone(request, tokenizer):
 
 
 def staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size: int,
-                         min_new_tokens: int = 0) -> list[int]:
+                         min_new_tokens: int = 0, repetition_penalty: float = 1.0) -> list[int]:
     """End tokens with which rows finish at different steps.
 
     Random models hardly ever emit their end token, so decode with none, then take as end tokens some
@@ -64,7 +64,7 @@ def staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngr
     """
     free = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, eos_token_id=None,
                             num_beams=1, max_new_tokens=MAX_NEW_TOKENS,
-                            no_repeat_ngram_size=no_repeat_ngram_size)[:, 1:]
+                            no_repeat_ngram_size=no_repeat_ngram_size, repetition_penalty=repetition_penalty)[:, 1:]
     chosen: list[int] = []
     for token in sorted(set(free[:, min_new_tokens:].flatten().tolist())
                         - set(free[:, :min_new_tokens].flatten().tolist())):
@@ -87,12 +87,16 @@ def decoder_batch_sizes(seq2seq) -> tuple[list[int], object]:
     return sizes, handle
 
 
+@pytest.mark.parametrize("repetition_penalty", [1.0, 1.6])
 @pytest.mark.parametrize("min_new_tokens", [0, 5])
 @pytest.mark.parametrize("no_repeat_ngram_size", [0, 2, 3])
-def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngram_size, min_new_tokens):
+def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngram_size, min_new_tokens,
+                                                        repetition_penalty):
     seq2seq, encoder_outputs, attention_mask = backbone
-    settings = {"num_beams": 1, "no_repeat_ngram_size": no_repeat_ngram_size, "min_new_tokens": min_new_tokens}
-    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size, min_new_tokens)
+    settings = {"num_beams": 1, "no_repeat_ngram_size": no_repeat_ngram_size, "min_new_tokens": min_new_tokens,
+                "repetition_penalty": repetition_penalty}
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size, min_new_tokens,
+                                repetition_penalty)
     settings.update(max_new_tokens=MAX_NEW_TOKENS, eos_token_id=ends)
     assert greedy.greedy_settings(seq2seq, settings) is not None  # the loop, not its fallback, is under test
 
@@ -139,7 +143,7 @@ def test_a_row_decoded_alone_gets_the_ids_it_gets_in_a_batch(backbone, tokenizer
         assert torch.equal(single, ids[:len(single)]) and (ids[len(single):] == tokenizer.pad_token_id).all()
 
 
-@pytest.mark.parametrize("setting", [{"num_beams": 2}, {"do_sample": True}, {"repetition_penalty": 1.2},
+@pytest.mark.parametrize("setting", [{"num_beams": 2}, {"do_sample": True}, {"encoder_repetition_penalty": 1.2},
                                      {"forced_eos_token_id": 102}, {"suppress_tokens": [5]}, {"min_length": 3},
                                      {"max_new_tokens": None}, {"decoder_attention_mask": None}])
 def test_what_the_loop_does_not_do_goes_to_generate(backbone, setting, monkeypatch):
