@@ -187,10 +187,10 @@ class InferenceConfig:
     """Most articles in one batch."""
     max_batch_tokens: int = 16384
     """Most padded input tokens in one batch (articles are sorted by length before packing)."""
+    # In chunk mode the summary comes from the first window, and the topic head reads the mean of all
+    # windows' pooled states, which a topic-head refit in chunk mode trains it on.
     long_articles: Literal["truncate", "chunk"] = "truncate"
-    """Articles longer than data.max_source_length: keep the start, or read them in overlapping windows
-    (the summary comes from the first; topics from the mean of all windows' pooled states, which a
-    topic head refit in chunk mode is trained on)."""
+    """Articles longer than data.max_source_length: keep the start, or read them in overlapping windows."""
     chunk_overlap: int = 64
     """Tokens that consecutive windows share, in chunk mode."""
     max_chunks: int = 8
