@@ -44,9 +44,8 @@ def hf_loop_briefs(briefer: NewsBrief, texts: list[str], batch_size: int) -> tup
                                            no_repeat_ngram_size=settings.no_repeat_ngram_size,
                                            repetition_penalty=settings.repetition_penalty, do_sample=False)
         summaries.extend(s.strip() for s in tokenizer.batch_decode(generated, skip_special_tokens=True))
-    with torch.inference_mode():  # the topic head on each batch's encoder states, as a classifier reads them
-        probs = [torch.sigmoid(model.topic_head(model.encode(batch["input_ids"], batch["attention_mask"]).last_hidden_state,
-                                                batch["attention_mask"])).numpy() for batch in batches()]
+    probs = [model.topic_probs(model.pooled_states(batch["input_ids"], batch["attention_mask"])).numpy()
+             for batch in batches()]
     return summaries, np.concatenate(probs)
 
 

@@ -20,7 +20,6 @@ from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.checkpoint import load_model
 from newsbrief.models.multitask import NewsBriefModel
-from newsbrief.models.topic_head import TopicHead
 
 
 @dataclass
@@ -134,7 +133,7 @@ class NewsBrief:
         return self._probs(self.article_states(texts, progress))
 
     def article_states(self, texts: list[str], progress: bool = False) -> torch.Tensor:
-        """(articles x 2 hidden) float32, on the model's device: what the topic head reads per article."""
+        """(articles x hidden) float32, on the model's device: what the topic head reads per article."""
         return self._read(texts, None, progress)[1]
 
     def _read(self, texts: list[str], settings: GenerationConfig | None,
@@ -154,10 +153,10 @@ class NewsBrief:
     def _run(self, windows: Windows, articles: int, settings: GenerationConfig | None,
              bar: tqdm | None = None) -> tuple[list[str], torch.Tensor]:
         """Model work for encoded articles: a summary from each article's first window (none without
-        `settings`), and each article's state for the topic head: its first window's pooled encoder
-        states beside the mean over all its windows, so that in chunk mode topics read all of it."""
+        `settings`), and each article's state for the topic head, the mean of its windows' pooled
+        states, so that in chunk mode the topics come from all of the article that was read."""
         summaries = [""] * articles
-        pooled = torch.zeros(len(windows.input_ids), self.model.hidden_size, device=self.device)
+        sums = torch.zeros(articles, self.model.hidden_size, device=self.device)
         first_window = {}
         for index, article in enumerate(windows.article):
             first_window.setdefault(article, index)
@@ -172,20 +171,18 @@ class NewsBrief:
             first = [w for w in batch if w in summarized]
             rest = [w for w in batch if w not in summarized]
             if first:
-                sequences, states = self.model.brief(*self._pad(windows, first), **asdict(settings))
-                pooled[first] = states.float()
+                sequences, pooled = self.model.brief(*self._pad(windows, first), **asdict(settings))
                 for w, text in zip(first, self._decode(sequences, windows, first)):
                     summaries[windows.article[w]] = text
+                _add_by_article(sums, [windows.article[w] for w in first], pooled)
             if rest:
-                pooled[rest] = self.model.pooled_states(*self._pad(windows, rest)).float()
+                _add_by_article(sums, [windows.article[w] for w in rest],
+                                self.model.pooled_states(*self._pad(windows, rest)))
             if bar is not None:
                 bar.update(sum(w in leads for w in batch))
         self.model.train(was_training)
-        article_of = torch.tensor(windows.article, dtype=torch.long, device=self.device)
-        sums = torch.zeros(articles, self.model.hidden_size, device=self.device).index_add_(0, article_of, pooled)
-        counts = torch.bincount(article_of, minlength=articles).clamp(min=1).unsqueeze(1)
-        lead_states = pooled[[first_window[a] for a in range(articles)]]
-        return summaries, TopicHead.article_state(lead_states, sums / counts)
+        counts = torch.bincount(torch.tensor(windows.article, dtype=torch.long), minlength=articles)
+        return summaries, sums / counts.clamp(min=1).unsqueeze(1).to(sums)
 
     def _probs(self, states: torch.Tensor) -> np.ndarray:
         return self.model.topic_probs(states).cpu().numpy()
@@ -206,3 +203,7 @@ class NewsBrief:
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: round(float(p), 4) for n, p in zip(self.labels.names, probs)} if all_scores else None
         return Brief(id_, summary, topics, truncated, scores)
+
+
+def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:
+    sums.index_add_(0, torch.tensor(articles, device=sums.device), pooled.float())

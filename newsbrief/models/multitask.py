@@ -56,7 +56,7 @@ class NewsBriefModel(nn.Module):
 
     @torch.no_grad()
     def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs):
-        """Summary token ids and each input's pooled encoder states, from a single encoder pass."""
+        """Summary token ids and the pooled states the topic head reads, from a single encoder pass."""
         encoder_outputs = self.encode(input_ids, attention_mask)
         # Pooled first: beam search expands the encoder states in place, one copy per beam.
         pooled = self.topic_head.pool(encoder_outputs.last_hidden_state, attention_mask)
@@ -64,10 +64,9 @@ class NewsBriefModel(nn.Module):
 
     @torch.no_grad()
     def pooled_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Each input's pooled encoder states (`TopicHead.pool`), without generating."""
+        """The mean encoder state of each input: what the topic head reads."""
         return self.topic_head.pool(self.encode(input_ids, attention_mask).last_hidden_state, attention_mask)
 
     @torch.no_grad()
-    def topic_probs(self, article_states: torch.Tensor) -> torch.Tensor:
-        """Topic probabilities from article states (`TopicHead.article_state`)."""
-        return torch.sigmoid(self.topic_head.classify(article_states.to(self.dtype)).float())
+    def topic_probs(self, pooled: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.topic_head.classify(pooled.to(self.dtype)).float())

@@ -8,49 +8,37 @@ from torch.nn import functional as F
 
 
 class TopicHead(nn.Module):
-    """Reads an article's state: its lead window's pooled encoder states beside the mean over all its
-    windows (the same vector twice for an article read in one window), since news puts the gist first.
-
-    Linear by default; `hidden_layer_size` > 0 puts one GELU layer of that width before the classifier.
-    """
+    """Linear by default; `hidden_layer_size` > 0 puts one GELU layer of that width before the classifier."""
 
     def __init__(self, hidden_size: int, num_labels: int, dropout: float, hidden_layer_size: int = 0):
         super().__init__()
-        reads = 2 * hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.hidden_layer = nn.Sequential(nn.Linear(reads, hidden_layer_size), nn.GELU(),
+        self.hidden_layer = nn.Sequential(nn.Linear(hidden_size, hidden_layer_size), nn.GELU(),
                                           nn.Dropout(dropout)) if hidden_layer_size else None
-        self.classifier = nn.Linear(hidden_layer_size or reads, num_labels)
+        self.classifier = nn.Linear(hidden_layer_size or hidden_size, num_labels)
 
     @classmethod
     def from_weights(cls, weights: dict[str, torch.Tensor], dropout: float) -> "TopicHead":
         """A head shaped like the saved `weights`, holding them."""
         num_labels, width = weights["classifier.weight"].shape
         hidden_layer = weights.get("hidden_layer.0.weight")
-        head = (cls(width // 2, num_labels, dropout) if hidden_layer is None
-                else cls(hidden_layer.shape[1] // 2, num_labels, dropout, hidden_layer_size=width))
+        head = (cls(width, num_labels, dropout) if hidden_layer is None
+                else cls(hidden_layer.shape[1], num_labels, dropout, hidden_layer_size=width))
         head.load_state_dict(weights)
         return head
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Logits, one per label, for articles read in one window each (training batches)."""
-        pooled = self.pool(hidden_states, attention_mask)
-        return self.classify(self.article_state(pooled, pooled))
+        """Logits, one per label, from the mean of the non-padding encoder states."""
+        return self.classify(self.pool(hidden_states, attention_mask))
 
     @staticmethod
     def pool(hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The mean of a window's non-padding encoder states."""
         mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
         return (hidden_states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
-    @staticmethod
-    def article_state(lead: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-        return torch.cat([lead, mean], dim=-1)
-
-    def classify(self, states: torch.Tensor) -> torch.Tensor:
-        """Logits from article states (`article_state`)."""
-        states = self.dropout(states)
-        return self.classifier(states if self.hidden_layer is None else self.hidden_layer(states))
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        pooled = self.dropout(pooled)
+        return self.classifier(pooled if self.hidden_layer is None else self.hidden_layer(pooled))
 
 
 def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
