@@ -40,6 +40,19 @@ def taxonomy(config: RunConfig, labels: LabelSpace) -> str:
             + (f"\nRenamed corpus labels:\n{renamed}\n" if renamed else ""))
 
 
+def topic_reading(config: RunConfig) -> str:
+    """How the exported topic head was trained and what it reads."""
+    tc, inference, window = config.train, config.inference, config.data.max_source_length
+    reads = (f"the mean pooled encoder state over up to {inference.max_chunks} windows of {window} tokens "
+             f"({inference.chunk_overlap} shared by neighbours)" if inference.long_articles == "chunk"
+             else f"the mean encoder state of the first {window} tokens")
+    if not tc.topic_refit_epochs:
+        return f"linear, trained in the loop; it reads {reads}"
+    shape = (f"a new head with a hidden layer of {tc.topic_refit_hidden_layer_size}" if tc.topic_refit_hidden_layer_size
+             else "the loop's linear head")
+    return f"{shape}, refit for {tc.topic_refit_epochs} epochs on the frozen encoder; it reads {reads}"
+
+
 def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
                      best: Path | None) -> None:
     sources = "\n".join(f"- `{s.display_name()}`: `{s.path}` (text: `{s.text_column}`, summary: "
@@ -62,6 +75,7 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 - backbone: `{config.model.backbone}`{" (random init)" if config.model.random_init else ""}
 - steps: {state.step} (epochs started: {state.epoch + 1}), best checkpoint: `{best.name if best else "last"}`
 - training time: {state.train_seconds / 60:.1f} min on {hardware()}
+- topic head: {topic_reading(config)}
 - finished: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}, torch {torch.__version__}
 
 ## Topics

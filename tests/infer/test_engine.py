@@ -48,6 +48,14 @@ def test_no_articles_no_briefs(briefer):
     assert briefer.predict([]) == []
 
 
+def test_topic_scores_alone_need_no_generation(briefer, brief_calls):
+    _, probs = briefer.summarize_and_score(TEXTS)
+    brief_calls.clear()
+    alone = briefer.topic_scores(TEXTS)
+    assert brief_calls == []  # the encoder only
+    np.testing.assert_allclose(alone, probs, rtol=1e-4, atol=1e-5)
+
+
 def test_records_keep_their_ids(briefer):
     briefs = briefer.predict([{"id": "b", "text": TEXTS[0]}, {"text": TEXTS[1]}, {"id": 7, "text": TEXTS[2]}])
     assert [b.id for b in briefs] == ["b", "1", "7"]
