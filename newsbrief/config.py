@@ -263,8 +263,9 @@ class RunConfig:
         chunked = self.inference.long_articles == "chunk"
         if chunked and not 0 <= self.inference.chunk_overlap < self.data.max_source_length // 2:
             raise ConfigError("inference.chunk_overlap: must be at least 0 and under half of data.max_source_length")
-        if self.generation.repetition_penalty <= 0:
-            raise ConfigError(f"generation.repetition_penalty: must be positive, got {self.generation.repetition_penalty}")
+        penalty = self.generation.repetition_penalty
+        if penalty <= 0:
+            raise ConfigError(f"generation.repetition_penalty: must be positive, got {penalty}")
         if self.generation.min_new_tokens > self.generation.max_new_tokens:
             raise ConfigError("generation.min_new_tokens: larger than generation.max_new_tokens")
         best = {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"}

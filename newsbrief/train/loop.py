@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from newsbrief.config import RunConfig
 from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, read_corpora, tokenize
+from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
 from newsbrief.models.checkpoint import save_model
@@ -35,7 +36,6 @@ from newsbrief.train.checkpointing import (
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.topic_refit import refit_topic_head
-from newsbrief.infer.engine import NewsBrief
 from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,8 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
     metrics: dict = {}
     if val_full is not None:
         if tc.tune_thresholds:
-            probs = NewsBrief(model, tokenizer, labels, thresholds, config).topic_scores(val_full["text"], progress=True)
+            briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
+            probs = briefer.topic_scores(val_full["text"], progress=True)
             thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)

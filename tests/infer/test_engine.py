@@ -27,9 +27,9 @@ def brief_calls(briefer, monkeypatch) -> list:
     original = briefer.model.brief
 
     def spy(input_ids, attention_mask, **kwargs):
-        sequences, probs = original(input_ids, attention_mask, **kwargs)
+        sequences, pooled = original(input_ids, attention_mask, **kwargs)
         calls.append((input_ids, sequences))
-        return sequences, probs
+        return sequences, pooled
 
     monkeypatch.setattr(briefer.model, "brief", spy)
     return calls
