@@ -260,9 +260,7 @@ class RunConfig:
         if self.model.lora is not None and self.model.random_init:
             raise ConfigError("model.lora: needs a pretrained backbone (random_init is true), since the stored "
                               "delta is applied to the backbone's weights when loading")
-        chunked = self.inference.long_articles == "chunk"
-        if chunked and not 0 <= self.inference.chunk_overlap < self.data.max_source_length // 2:
-            raise ConfigError("inference.chunk_overlap: must be at least 0 and under half of data.max_source_length")
+        self.validate_inference()
         penalty = self.generation.repetition_penalty
         if penalty <= 0:
             raise ConfigError(f"generation.repetition_penalty: must be positive, got {penalty}")
@@ -271,6 +269,12 @@ class RunConfig:
         best = {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"}
         if self.train.metric_for_best not in best:
             raise ConfigError(f"train.metric_for_best: {self.train.metric_for_best!r} is not one of {sorted(best)}")
+
+    def validate_inference(self) -> None:
+        """The inference settings against the model's window; also for settings a command overrides."""
+        chunked = self.inference.long_articles == "chunk"
+        if chunked and not 0 <= self.inference.chunk_overlap < self.data.max_source_length // 2:
+            raise ConfigError("inference.chunk_overlap: must be at least 0 and under half of data.max_source_length")
 
 
 def _looks_like_file(path: str) -> bool:

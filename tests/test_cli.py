@@ -1,8 +1,10 @@
 """The command line: `newsbrief evaluate` reports as JSON and Markdown, `newsbrief train` names a bad key."""
 
 import json
+import shutil
 
 import pytest
+import yaml
 
 from newsbrief.cli import main
 
@@ -39,6 +41,31 @@ def test_evaluate_with_a_baseline_model_writes_reproducible_reports(tiny_model_d
     assert first["comparison"]["rouge"]["rougeL"]["p_value"] == 1.0
     markdown = (tmp_path / "first" / "report.md").read_text()
     assert "## Summaries: ROUGE F1" in markdown and "## Model against baseline model" in markdown
+
+
+def test_evaluate_reads_long_articles_as_asked(tiny_model_dir, tmp_path, capsys):
+    long_article = " ".join(f"Oil prices rose for the {i}th day as supply fell." for i in range(12))  # ~4 windows
+    data = tmp_path / "long.jsonl"
+    data.write_text(json.dumps({"id": "1", "text": long_article, "title": "Oil rises", "topics": ["crude"],
+                                "split": "test"}) + "\n")
+    truncated = {}
+    for mode in ("truncate", "chunk"):
+        main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--long-articles", mode])
+        report = json.loads(capsys.readouterr().out)
+        assert report["long_articles"] == mode
+        truncated[mode] = report["model"]["truncation"]["articles_truncated"]
+    assert truncated == {"truncate": 1, "chunk": 0}
+
+
+def test_asking_for_chunk_mode_that_the_model_window_cannot_hold_names_the_setting(tiny_model_dir, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    config = yaml.safe_load((model / "newsbrief.yaml").read_text())
+    config["inference"]["chunk_overlap"] = 40  # the window is 64 tokens
+    (model / "newsbrief.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(SystemExit, match="inference.chunk_overlap: must be at least 0 and under half"):
+        main(["predict", "--model", str(model), "--input", str(ROOT / "examples/articles.jsonl"),
+              "--output", str(tmp_path / "briefs.jsonl"), "--long-articles", "chunk"])
 
 
 def test_train_with_a_misspelt_override_exits_naming_the_key(capsys):

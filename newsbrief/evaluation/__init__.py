@@ -14,7 +14,7 @@ from newsbrief.evaluation.bootstrap import RESAMPLES
 from newsbrief.evaluation.markdown import render_markdown
 from newsbrief.evaluation.predictions import Predictions, Split, predict_split
 from newsbrief.evaluation.report import build_report
-from newsbrief.infer.engine import NewsBrief
+from newsbrief.infer.batch_job import load_briefer
 
 __all__ = ["Evaluation", "evaluate", "render_markdown"]
 
@@ -29,17 +29,19 @@ class Evaluation:
 
 def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
              baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
-             progress: bool = False) -> Evaluation:
+             progress: bool = False, long_articles: str | None = None) -> Evaluation:
     """Brief one split of `source` with each model, score it, and build the seeded report.
 
-    `progress` shows a bar while each model briefs the split."""
-    briefer = NewsBrief.from_pretrained(model_dir)
+    `progress` shows a bar while each model briefs the split; `long_articles` overrides how both
+    models read articles longer than their window (inference.long_articles)."""
+    briefer = load_briefer(model_dir, long_articles=long_articles)
     examples = Split.read(in_model_label_names(source, briefer.config), split)
     predictions = predict_split(briefer, examples, progress)
     baseline = None
-    about = {"model_path": str(model_dir), "data": source.path, "split": split}
+    about = {"model_path": str(model_dir), "data": source.path, "split": split,
+             "long_articles": briefer.config.inference.long_articles}
     if baseline_model_dir is not None:
-        baseline = predict_split(NewsBrief.from_pretrained(baseline_model_dir), examples, progress)
+        baseline = predict_split(load_briefer(baseline_model_dir, long_articles=long_articles), examples, progress)
         about["baseline_model_path"] = str(baseline_model_dir)
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
 

@@ -11,7 +11,9 @@ def render_markdown(report: dict) -> str:
     head = (f"# Evaluation of {report['model_path']}\n\n{report['data']}, split {report['split']!r}: "
             f"{report['examples']} examples, {report['with_reference']} with a reference summary. "
             f"Intervals: 95% bootstrap over examples, {report['bootstrap_resamples']} resamples, "
-            f"seed {report['seed']}.")
+            f"seed {report['seed']}."
+            + (f" Long articles: {report['long_articles']} (inference.long_articles)." if "long_articles" in report
+               else ""))
     sections = [head, rouge_table(report), comparison_table(report),
                 disagreements_table(report.get("comparison", {}).get("disagreements")), topic_table(report),
                 per_label_table(report["model"]["topics"]), sweep_table(report["model"]["topics"]),

@@ -67,6 +67,7 @@ def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "a
     briefer = NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile)
     chosen = {key: value for key, value in inference.items() if value is not None}
     briefer.config.inference = replace(briefer.config.inference, **chosen)
+    briefer.config.validate_inference()
     return briefer
 
 
