@@ -161,13 +161,13 @@ class NewsBrief:
         for index, article in enumerate(windows.article):
             first_window.setdefault(article, index)
         leads = set(first_window.values())
+        summarized = leads if settings is not None else set()
         inference = self.config.inference
         batches = token_budget_batches([len(ids) for ids in windows.input_ids], inference.max_batch_tokens,
                                        inference.batch_size)
         was_training = self.model.training
         self.model.eval()
         for batch in batches:
-            summarized = leads if settings is not None else set()
             first = [w for w in batch if w in summarized]
             rest = [w for w in batch if w not in summarized]
             if first:
