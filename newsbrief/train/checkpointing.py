@@ -100,8 +100,7 @@ def restore_checkpoint(directory: Path, model: torch.nn.Module, optimizer, sched
 def prune_checkpoints(output_dir: Path, state: TrainerState, keep_best: int, higher_is_better: bool) -> None:
     """Keep the `keep_best` best-scoring checkpoints and the newest one (the resume point)."""
     root = output_dir / "checkpoints"
-    ranked = sorted(state.scores, key=lambda name: state.scores[name], reverse=higher_is_better)
-    keep = set(ranked[:keep_best])
+    keep = set(ranked_checkpoints(state, higher_is_better)[:keep_best])
     newest = latest_checkpoint(output_dir)
     if newest is not None:
         keep.add(newest.name)
@@ -112,10 +111,15 @@ def prune_checkpoints(output_dir: Path, state: TrainerState, keep_best: int, hig
 
 
 def best_checkpoint(output_dir: Path, state: TrainerState, higher_is_better: bool) -> Path | None:
-    if not state.scores:
-        return None
-    pick = max if higher_is_better else min
-    return output_dir / "checkpoints" / pick(state.scores, key=lambda name: state.scores[name])
+    ranked = ranked_checkpoints(state, higher_is_better)
+    return output_dir / "checkpoints" / ranked[0] if ranked else None
+
+
+def ranked_checkpoints(state: TrainerState, higher_is_better: bool) -> list[str]:
+    """Checkpoint names, best score first. A tie goes to the later checkpoint: the same score after more
+    training (a metric on a small validation sample ties often), and the schedule's end is the intended model."""
+    sign = 1 if higher_is_better else -1
+    return sorted(state.scores, key=lambda name: (sign * state.scores[name], name), reverse=True)
 
 
 def _split_optimizer_state(state: dict) -> tuple[dict[str, torch.Tensor], dict]:

@@ -208,8 +208,11 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
     best = best_checkpoint(output_dir, state, tc.higher_is_better())
     if best is not None:
         load_weights(model, best / "model.safetensors")
+    refit_seconds = None
     if tc.topic_refit_epochs:
+        started = time.perf_counter()
         refit_topic_head(model, tokenizer, labels, config, train_set)
+        refit_seconds = time.perf_counter() - started
     thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
     metrics: dict = {}
     if val_full is not None:
@@ -219,7 +222,7 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
             thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
-    write_model_card(export_dir, config, labels, state, metrics, best)
+    write_model_card(export_dir, config, labels, state, metrics, best, refit_seconds)
 
 
 class ThroughputWindow:

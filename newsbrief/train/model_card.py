@@ -53,8 +53,15 @@ def topic_reading(config: RunConfig) -> str:
     return f"{shape}, refit for {tc.topic_refit_epochs} epochs on the frozen encoder; it reads {reads}"
 
 
+def training_time(loop_seconds: float, refit_seconds: float | None) -> str:
+    if refit_seconds is None:
+        return f"{loop_seconds / 60:.1f} min"
+    return (f"{(loop_seconds + refit_seconds) / 60:.1f} min (loop {loop_seconds / 60:.1f} min, "
+            f"topic head refit {refit_seconds / 60:.1f} min)")
+
+
 def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
-                     best: Path | None) -> None:
+                     best: Path | None, refit_seconds: float | None = None) -> None:
     sources = "\n".join(f"- `{s.display_name()}`: `{s.path}` (text: `{s.text_column}`, summary: "
                         f"`{s.summary_column}`, topics: `{s.topics_column}`)" for s in config.data.sources)
     rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in sorted(metrics.items())
@@ -74,7 +81,7 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 ## Training
 - backbone: `{config.model.backbone}`{" (random init)" if config.model.random_init else ""}
 - steps: {state.step} (epochs started: {state.epoch + 1}), best checkpoint: `{best.name if best else "last"}`
-- training time: {state.train_seconds / 60:.1f} min on {hardware()}
+- training time: {training_time(state.train_seconds, refit_seconds)} on {hardware()}
 - topic head: {topic_reading(config)}
 - finished: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}, torch {torch.__version__}
 

@@ -1,9 +1,10 @@
-"""Checkpoints: pickle-free optimizer round trip, atomic publication, pruning to the best k."""
+"""Checkpoints: pickle-free optimizer round trip, atomic publication, pruning to the best k, the best one."""
 
 import torch
 
 from newsbrief.train.checkpointing import (
     TrainerState,
+    best_checkpoint,
     checkpoint_dir,
     latest_checkpoint,
     prune_checkpoints,
@@ -68,3 +69,12 @@ def test_pruning_keeps_the_best_k_and_the_newest(tmp_path):
     kept = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert kept == ["step-0000020", "step-0000030", "step-0000040"]
     assert set(state.scores) == set(kept)
+
+
+def test_a_tie_for_best_goes_to_the_later_checkpoint(tmp_path):
+    for higher_is_better, scores, better in ((True, {875: 0.9044, 1750: 0.9044, 2000: 0.8}, 0.95),
+                                             (False, {875: 3.85, 1750: 3.85, 2000: 4.0}, 3.5)):
+        state = TrainerState(scores={f"step-{step:07d}": score for step, score in scores.items()})
+        assert best_checkpoint(tmp_path, state, higher_is_better).name == "step-0001750"
+        state.scores["step-0000500"] = better  # a strictly better score wins, however early
+        assert best_checkpoint(tmp_path, state, higher_is_better).name == "step-0000500"

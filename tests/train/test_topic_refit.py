@@ -60,3 +60,5 @@ def test_training_with_a_refit_exports_the_refit_head(tiny_config, tmp_path):
     assert not torch.equal(exported["classifier.weight"], checkpoint["topic_head.classifier.weight"])
     seq2seq = load_file(model_dir / "model.safetensors")  # the rest is the checkpoint's
     assert seq2seq and all(torch.equal(tensor, checkpoint[f"seq2seq.{name}"]) for name, tensor in seq2seq.items())
+    training_time = next(line for line in (model_dir / "README.md").read_text().splitlines() if "training time" in line)
+    assert "topic head refit" in training_time  # the card's training time counts the refit
