@@ -158,14 +158,15 @@ def prepare_data(config):
 
 def newsbrief_batches(train_set, config, steps: int) -> list[list[int]]:
     """The example indices of each step of `train(config)`: the loop's own pure batch function, epoch by epoch."""
-    from newsbrief.data import epoch_batches
+    from newsbrief.data import epoch_batches, source_repeats
 
     tc = config.train
     lengths = train_set["length"]
+    repeats = source_repeats(train_set, config.data)
     batches: list[list[int]] = []
     epoch = 0
     while len(batches) < steps:
-        batches += epoch_batches(lengths, tc.batch_size, tc.seed, epoch, tc.group_by_length)
+        batches += epoch_batches(lengths, tc.batch_size, tc.seed, epoch, tc.group_by_length, repeats)
         epoch += 1
     return batches[:steps]
 

@@ -79,6 +79,8 @@ class SourceConfig:
     """Use at most this many examples of each split (quick runs)."""
     section: str | None = None
     """A label of another source that this source's labels refine (Reuters: business); see LabelSpace.encode."""
+    repeat: int = 1
+    """Times each training example is drawn per epoch: oversamples a small corpus (the topic refit reads each once)."""
 
     def display_name(self) -> str:
         return self.name or Path(self.path).stem
@@ -240,6 +242,8 @@ class RunConfig:
                 raise ConfigError(f"data.sources.{i}.path: is empty")
             if _looks_like_file(source.path) and not Path(source.path).exists():
                 raise ConfigError(f"data.sources.{i}.path: no such file: {source.path}")
+            if source.repeat < 1:
+                raise ConfigError(f"data.sources.{i}.repeat: must be at least 1, got {source.repeat}")
         rates = {"train.learning_rate": self.train.learning_rate,
                  "train.topic_refit_learning_rate": self.train.topic_refit_learning_rate}
         for key, rate in rates.items():

@@ -214,15 +214,23 @@ def _pad(sequences: list[list[int]], value: int) -> torch.Tensor:
     return out
 
 
-def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, group_by_length: bool) -> list[list[int]]:
+def source_repeats(train_set: datasets.Dataset, config: DataConfig) -> list[int]:
+    """How many times each training example is drawn per epoch: its source's `repeat`."""
+    repeat = {source.display_name(): source.repeat for source in config.sources}
+    return [repeat[name] for name in train_set["source"]]
+
+
+def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, group_by_length: bool,
+                  repeats: list[int] | None = None) -> list[list[int]]:
     """The batches of one epoch, a pure function of (seed, epoch) so that a resumed run sees the same order.
 
-    With length grouping, shuffled indices are cut into mega-batches of 50 batches, each sorted by
-    length and split, and the batches are shuffled again (as Hugging Face's LengthGroupedSampler does):
-    similar lengths share a batch, so little compute goes into padding.
+    Example i is drawn `repeats[i]` times (default once). With length grouping, shuffled indices are cut
+    into mega-batches of 50 batches, each sorted by length and split, and the batches are shuffled again
+    (as Hugging Face's LengthGroupedSampler does): similar lengths share a batch, so little compute goes
+    into padding.
     """
     rng = random.Random(seed * 100_003 + epoch)
-    order = list(range(len(lengths)))
+    order = [i for i, times in enumerate(repeats or [1] * len(lengths)) for _ in range(times)]
     rng.shuffle(order)
     if group_by_length:
         mega = batch_size * 50

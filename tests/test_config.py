@@ -59,6 +59,7 @@ def one_line_error(*overrides: str, path=TINY_CONFIG) -> str:
     (["train.learning_rate=true"], "train.learning_rate"),
     (["train.adam_betas=0.9"], "train.adam_betas"),
     (["data.sources.0.path=/nope.jsonl"], "data.sources.0.path"),
+    (["data.sources.0.repeat=0"], "data.sources.0.repeat"),
     (["train.batch_size=0"], "train.batch_size"),
     (["train.warmup_steps=1000"], "train.warmup_steps"),
     (["train.schedule=step"], "train.schedule"),

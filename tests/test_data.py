@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from newsbrief.config import SourceConfig
-from newsbrief.data import CANONICAL_FEATURES, Collator, LabelSpace, concatenate, epoch_batches, read_split
+from newsbrief.config import DataConfig, SourceConfig
+from newsbrief.data import (CANONICAL_FEATURES, Collator, LabelSpace, concatenate, epoch_batches, read_split,
+                            source_repeats)
 
 ROWS = [
     {"id": "n1", "text": "Celtic won the cup.", "title": "Celtic win", "topics": ["Sports"], "split": "train"},
@@ -201,6 +202,25 @@ def test_epoch_batches_are_a_function_of_seed_and_epoch(group_by_length):
     assert batches(1, 0) == batches(1, 0)
     assert batches(1, 0) != batches(1, 1)
     assert batches(1, 0) != batches(2, 0)
+
+
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_epoch_batches_draw_each_example_as_often_as_it_repeats(group_by_length):
+    repeats = [1 + i % 3 for i in range(len(LENGTHS))]
+    batches = epoch_batches(LENGTHS, 8, seed=1, epoch=0, group_by_length=group_by_length, repeats=repeats)
+    drawn = [i for batch in batches for i in batch]
+    assert sorted(drawn) == sorted(i for i, times in enumerate(repeats) for _ in range(times))
+
+
+def test_repeats_of_one_leave_the_batches_as_they_were():
+    assert epoch_batches(LENGTHS, 8, 1, 0, True, [1] * len(LENGTHS)) == epoch_batches(LENGTHS, 8, 1, 0, True)
+
+
+def test_each_example_repeats_as_its_source_says():
+    config = DataConfig(sources=[SourceConfig(path="a.jsonl", name="big"),
+                                 SourceConfig(path="b.jsonl", name="small", repeat=3)])
+    train_set = datasets.Dataset.from_dict({"source": ["big", "small", "big"]})
+    assert source_repeats(train_set, config) == [1, 3, 1]
 
 
 def padding(batches, lengths) -> int:

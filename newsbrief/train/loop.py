@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, read_corpora, tokenize
+from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
@@ -156,7 +156,8 @@ def epoch_loader(train_set: datasets.Dataset, collator: Collator, config: RunCon
     """This epoch's batches, starting where an interrupted run stopped."""
     tc = config.train
     global_batch = tc.batch_size * accelerator.num_processes
-    batches = epoch_batches(train_set["length"], global_batch, tc.seed, state.epoch, tc.group_by_length)
+    batches = epoch_batches(train_set["length"], global_batch, tc.seed, state.epoch, tc.group_by_length,
+                            source_repeats(train_set, config.data))
     # Each global batch is split across processes by Accelerate; skip the ones already consumed.
     done = state.batch_in_epoch // accelerator.num_processes
     # A private generator: creating the loader then draws no number from the global RNG, which a
