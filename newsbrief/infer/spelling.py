@@ -4,7 +4,8 @@ WordPiece decoding loses case and spacing: "U.S. stocks rose 2.5% on Monday's ne
 "u. s. stocks rose 2. 5 % on monday ' s news". A headline reuses the article's words, so each summary
 token takes the form it has most often in the article the model read after the same token ("s" after
 "'" but "S" after "U."), else its most frequent form there, and two tokens are glued when they are
-glued there. Tokens the article lacks keep their decoded form, with the usual punctuation spacing.
+glued there. Tokens the article lacks keep their decoded form, with the usual punctuation spacing,
+and an English clitic ("s", "t", "re"...) joins the apostrophe before it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter, defaultdict
 
 CLOSING = set(".,;:!?%)]}'")
 OPENING = set("([{$")
+CLITICS = {"s", "t", "re", "ve", "ll", "d", "m"}
 
 
 def is_wordpiece(tokenizer) -> bool:
@@ -60,4 +62,4 @@ class ArticleSpelling:
         seen = self.glued.get((previous, token))
         if seen:
             return seen.most_common(1)[0][0]
-        return form[0] in CLOSING or before[-1] in OPENING
+        return form[0] in CLOSING or before[-1] in OPENING or (before.endswith("'") and form.lower() in CLITICS)

@@ -33,5 +33,9 @@ def test_words_of_the_article_take_its_case_and_spacing(tokenizer):
     assert spelled(tokenizer, "baker says stocks rose") == "Baker says stocks rose"
 
 
+def test_a_clitic_the_article_never_writes_still_joins_its_apostrophe(tokenizer):
+    assert spelled(tokenizer, "investors don't think they're done") == "Investors don't think they're done"
+
+
 def test_words_the_article_lacks_keep_lower_case_with_usual_punctuation_spacing(tokenizer):
     assert spelled(tokenizer, "shares fell, bonds gained (slightly)") == "Shares fell, bonds gained (slightly)"
