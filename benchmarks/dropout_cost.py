@@ -2,15 +2,15 @@
 the same config with the usual dropout back on (BERT's 0.1 on hidden states and attention, 0.05 on the
 LoRA branches), in one run, step by step in turn.
 
-On CPU, torch draws each dropout mask one random number per element; for a small model such as
-MiniLM that is a large share of a step. Both peers build the model from the same seed and train on the
-same real batches (the loop's own `epoch_batches` over configs/default-model.yaml's corpora, one epoch's
-batches in a seeded random order, so long and short articles both come up), forward, backward and
-optimizer step, in fp32. The peers take each batch in turn, and which goes first alternates: the first
-step on a new shape pays for kernel setup, which a peer that ran every batch after the other would
-skip. The first --warmup steps are left out of each peer's time.
+On CPU, drawing dropout's random masks (`aten::bernoulli_`) took a quarter of a step in a profile of
+this model. Both peers build the model from the same seed and train on the same real batches (the loop's
+own `epoch_batches` over configs/default-model.yaml's corpora, one epoch's batches in a seeded random
+order, so long and short articles both come up), forward, backward and optimizer step, in fp32. The
+peers take each batch in turn, and which goes first alternates: run one after the other, the peers gave
+a ratio of 1.27 where this gives 1.73, most likely because the second found each batch shape's kernels
+already set up. The first --warmup steps are left out of each peer's time.
 
-    cd benchmarks && python dropout_cost.py [--steps 24]
+    python benchmarks/dropout_cost.py [--steps 32]
 """
 
 from __future__ import annotations
@@ -29,21 +29,18 @@ USUAL_DROPOUT = ["model.lora.dropout=0.05", "model.config_overrides.hidden_dropo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=24, help="timed training steps per peer (default 24)")
+    parser.add_argument("--steps", type=int, default=32, help="timed training steps per peer (default 32)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps before them (default 2)")
     args = parser.parse_args()
     os.chdir(REPO)  # the config's data paths are relative to the repository root
 
     from newsbrief.config import load_config
-    from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, read_corpora, tokenize
-    from newsbrief.models.backbone import load_tokenizer
+    from newsbrief.data import Collator, epoch_batches
     from newsbrief.train.validation import MODEL_COLUMNS
+    from train_throughput import prepare_data
 
     config = load_config("configs/default-model.yaml")
-    tokenizer = load_tokenizer(config.model)
-    corpora = read_corpora(config.data)
-    labels = LabelSpace.from_training_data(corpora["train"], config.data.sources, config.data.min_label_count)
-    train_set = tokenize(concatenate(corpora["train"]), tokenizer, config.data, labels)
+    tokenizer, labels, train_set = prepare_data(config)
     order = epoch_batches(train_set["length"], config.train.batch_size, config.train.seed, 0, True)
     random.Random(0).shuffle(order)
     examples = train_set.select_columns(MODEL_COLUMNS)
