@@ -55,6 +55,8 @@ class ModelConfig:
     """Train LoRA adapters (peft) and store only them and lora.train_fully, as a delta; null trains everything."""
     trust_remote_code: bool = False
     """Allow code from the checkpoint's repository to run; only for checkpoints you trust."""
+    init_from: str | None = None
+    """Start the summarizer from an earlier run's weights (its output_dir or a checkpoint), e.g. after pretraining."""
 
 
 @dataclass
@@ -81,6 +83,8 @@ class SourceConfig:
     """A label of another source that this source's labels refine (Reuters: business); see LabelSpace.encode."""
     repeat: int = 1
     """Times each training example is drawn per epoch: oversamples a small corpus (the topic refit reads each once)."""
+    objective: Literal["supervised", "gap_sentences"] = "supervised"
+    """Summary target: summary_column, or gap_sentences: each article's most salient sentence, cut out of it (PEGASUS)."""
 
     def display_name(self) -> str:
         return self.name or Path(self.path).stem

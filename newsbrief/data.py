@@ -18,6 +18,7 @@ import datasets
 import torch
 
 from newsbrief.config import DataConfig, SourceConfig
+from newsbrief.gap_sentences import gap_sentence_example
 
 # Explicit, so that `map` does not cast ids back to a source's integer id column.
 CANONICAL_FEATURES = datasets.Features({
@@ -27,8 +28,11 @@ CANONICAL_FEATURES = datasets.Features({
 _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
-def read_split(source: SourceConfig, split: str) -> datasets.Dataset | None:
-    """One split of one source in the canonical schema, or None when the source has no such split."""
+def read_split(source: SourceConfig, split: str, max_source_length: int = 512) -> datasets.Dataset | None:
+    """One split of one source in the canonical schema, or None when the source has no such split.
+
+    `max_source_length` (tokens) bounds the text that gap-sentence sources choose their gaps from.
+    """
     builder = _FILE_BUILDERS.get(Path(source.path).suffix.lower())
     if builder is not None:
         raw = datasets.load_dataset(builder, data_files=source.path, split="train")
@@ -46,24 +50,34 @@ def read_split(source: SourceConfig, split: str) -> datasets.Dataset | None:
         return None
     if len(raw) == 0:
         return None
-    for column in (source.text_column, source.id_column, source.summary_column, source.topics_column):
+    for column in (source.text_column, source.id_column, summary_column(source), source.topics_column):
         if column and column not in raw.column_names:
             raise ValueError(f"{source.path}: no column {column!r}; columns are {raw.column_names}")
     if source.max_examples is not None:
         raw = raw.select(range(min(source.max_examples, len(raw))))
     name = source.display_name()
-    return raw.map(
+    canonical = raw.map(
         lambda batch: _canonical(batch, source, name),
         batched=True,
         remove_columns=raw.column_names,
         features=CANONICAL_FEATURES,
         desc=f"reading {name}/{split}",
     )
+    if source.objective == "gap_sentences":
+        # About 4 words to 3 tokens of English news in WordPiece, BPE and SentencePiece vocabularies alike.
+        return _gap_sentences(canonical, name, split, window_words=max_source_length * 3 // 4)
+    return canonical
+
+
+def summary_column(source: SourceConfig) -> str | None:
+    """The column that holds summary targets; gap-sentence sources make theirs from the text."""
+    return source.summary_column if source.objective == "supervised" else None
 
 
 def _canonical(batch: dict[str, list], source: SourceConfig, name: str) -> dict[str, list]:
     n = len(batch[source.text_column])
-    summaries = batch[source.summary_column] if source.summary_column else [None] * n
+    column = summary_column(source)
+    summaries = batch[column] if column else [None] * n
     topics = batch[source.topics_column] if source.topics_column else [[] for _ in range(n)]
     return {
         "id": [str(i) for i in batch[source.id_column]],
@@ -72,6 +86,28 @@ def _canonical(batch: dict[str, list], source: SourceConfig, name: str) -> dict[
         "topics": [_map_labels(t, source.label_map) for t in topics],
         "source": [name] * n,
     }
+
+
+def _gap_sentences(dataset: datasets.Dataset, name: str, split: str, window_words: int) -> datasets.Dataset:
+    """Each article without its most salient sentence, that sentence its summary target; articles of one
+    sentence give no example."""
+
+    def cut(batch: dict[str, list]) -> dict[str, list]:
+        out: dict[str, list] = {key: [] for key in batch}
+        for i, text in enumerate(batch["text"]):
+            example = gap_sentence_example(text, window_words)
+            if example is None:
+                continue
+            for key in batch:
+                out[key].append(batch[key][i])
+            out["text"][-1], out["summary"][-1] = example
+        return out
+
+    examples = dataset.map(cut, batched=True, features=CANONICAL_FEATURES, desc=f"gap sentences {name}/{split}")
+    if len(examples) == 0:
+        raise ValueError(f"data source {name!r}: objective gap_sentences needs articles of two sentences or more "
+                         f"(one of them stating only names and numbers the others do); no {split} article has them")
+    return examples
 
 
 def _map_labels(topics: Any, label_map: dict[str, str]) -> list[str]:
@@ -159,7 +195,7 @@ def read_corpora(config: DataConfig, splits: tuple[str, ...] = ("train", "valida
     result: dict[str, dict[str, datasets.Dataset]] = {split: {} for split in splits}
     for source in config.sources:
         for split in splits:
-            dataset = read_split(source, split)
+            dataset = read_split(source, split, config.max_source_length)
             if dataset is not None:
                 result[split][source.display_name()] = dataset
     return result

@@ -2,8 +2,10 @@
 
     python scripts/build_default_model.py
 
-1. `train` the config; a finished run only exports its best checkpoint again, so this is also how a
-   model is re-exported after a change to the export code.
+1. `train` the pretraining stage (configs/default-model-pretrain.yaml: gap sentences of unlabeled
+   bodies), then the config, which starts from it; a finished run only exports its best checkpoint
+   again, so this is also how a model is re-exported after a change to the export code, and a rerun
+   after an interruption resumes whichever stage was going.
 2. `evaluate` it on the test split of each shared corpus (reports under runs/default-model/test-*).
 3. Install the exported files as newsbrief/default_model, with the test results, each beside its
    first-10-words baseline, added to the model card.
@@ -32,6 +34,7 @@ copy its first paragraphs. Reuters headlines are in capitals; the model's tokeni
 """
 
 ROOT = Path(__file__).parents[1]
+PRETRAIN_CONFIG = ROOT / "configs" / "default-model-pretrain.yaml"
 CONFIG = ROOT / "configs" / "default-model.yaml"
 BASELINE = "first_10_words"
 
@@ -41,6 +44,7 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="key.sub=value settings for the config")
     args = parser.parse_args()
 
+    train(load_config(PRETRAIN_CONFIG))
     config = load_config(CONFIG, args.overrides)
     model_dir = train(config)
     reports = {}

@@ -58,10 +58,22 @@ def latest_checkpoint(output_dir: Path) -> Path | None:
     return complete[-1] if complete else None
 
 
-def load_weights(model: torch.nn.Module, path: Path) -> None:
-    """Load weights saved by `unique_tensors`: a missing name must share storage with a loaded one."""
-    stored = load_file(path)
-    missing, unexpected = model.load_state_dict(stored, strict=False)
+def init_weights_file(source: Path) -> Path:
+    """The weights `model.init_from` names: a checkpoint folder's, or the latest checkpoint's of a run folder."""
+    checkpoint = source if (source / "model.safetensors").is_file() else latest_checkpoint(source)
+    if checkpoint is None:
+        raise ValueError(f"model.init_from: {source} is neither a checkpoint nor a run folder with checkpoints")
+    return checkpoint / "model.safetensors"
+
+
+def load_weights(model: torch.nn.Module, path: Path, prefix: str = "") -> None:
+    """Load weights saved by `unique_tensors` (a missing name must share storage with a loaded one):
+    those stored under `prefix` (e.g. "seq2seq." for that submodule alone), or all."""
+    stored = {name[len(prefix):]: tensor for name, tensor in load_file(path).items() if name.startswith(prefix)}
+    try:
+        missing, unexpected = model.load_state_dict(stored, strict=False)
+    except RuntimeError as error:  # shapes differ: another architecture or label space
+        raise ValueError(f"{path}: weights do not match the model: {str(error).splitlines()[-1].strip()}") from None
     state = model.state_dict()
     pointers = {tensor.data_ptr() for name, tensor in state.items() if name in stored}
     truly_missing = [name for name in missing if state[name].data_ptr() not in pointers]

@@ -27,6 +27,7 @@ from newsbrief.train.checkpointing import (
     TrainerState,
     best_checkpoint,
     checkpoint_dir,
+    init_weights_file,
     latest_checkpoint,
     load_weights,
     prune_checkpoints,
@@ -73,11 +74,14 @@ def train(config: RunConfig) -> Path:
 
     # Model, optimizer, schedule; then the latest checkpoint, if this run was interrupted before.
     model = build_model(config, tokenizer, labels)
+    resume_from = latest_checkpoint(output_dir) if tc.resume else None
+    if resume_from is None and config.model.init_from:
+        # The summarizer only: an earlier stage (gap-sentence pretraining) may have had other labels, or none.
+        load_weights(model.seq2seq, init_weights_file(Path(config.model.init_from)), prefix="seq2seq.")
     optimizer = make_optimizer(model, tc)
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
     state = TrainerState()
-    resume_from = latest_checkpoint(output_dir) if tc.resume else None
     if resume_from is not None:
         state = restore_checkpoint(resume_from, accelerator.unwrap_model(model), optimizer, scheduler)
         accelerator.print(f"resuming from {resume_from} (step {state.step})")

@@ -1,0 +1,117 @@
+"""The names and numbers a text states, and which of a summary's the article supports: one set of rules,
+read by the evaluation's faithfulness figures, the decoding guard and gap-sentence pretraining.
+
+Names: words that start with a capital and are not capitalised only because they start a sentence,
+and acronyms (two or more capitals, dots allowed: "IBM", "U.S."). A sentence's first word counts as a
+name only when it looks like one anyway: an acronym, a capital inside it ("McDonald") or a possessive
+("Smith's"). A name is supported when the article has the same word in any case ("BAHIA" supports
+"Bahia") once dots, apostrophes and a possessive "'s" are dropped, so "U.S." and "US" are one name.
+
+Numbers: a run of digits with "," or "." inside (and a leading "$", "£" or "€"), with a scale word
+after it ("mln", "million", "bn", "billion", "trillion", "thousand", "k") or glued to it ("1.13bn"). A
+number is supported when the article has the same value: "1.5 mln" and "1,500,000" are one value. The
+article's numbers count both with and without their scale ("1.5 mln" supports "1.5"), since headlines
+drop units. Words like "two" are not numbers here: models write them from the article's digits rarely,
+and a rule for them would flag more that is right than it would catch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from newsbrief.sentences import split_sentences
+
+SCALES = {"k": 1e3, "thousand": 1e3, "mln": 1e6, "million": 1e6, "mn": 1e6, "m": 1e6, "bn": 1e9, "billion": 1e9,
+          "bln": 1e9, "trillion": 1e12, "tn": 1e12}
+_NUMBER = re.compile(r"(?<![\w.,])[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True))
+                     + r")\b)?", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_][\w'’.\-]*")
+_ACRONYM = re.compile(r"(?:[A-Z]\.){2,}|[A-Z][A-Z0-9&]+")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name or a number as a summary states it, and the key it is compared by."""
+
+    text: str
+    key: str | float
+
+
+def name_key(word: str) -> str:
+    word = re.sub(r"['’]s$", "", word)
+    return re.sub(r"[.'’]", "", word).lower()
+
+
+def number_value(digits: str, scale: str | None) -> float | None:
+    """"1,500" -> 1500.0; "1.5" + "mln" -> 1500000.0; None for what is no plain number ("1.2.3")."""
+    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", digits):
+        digits = digits.replace(",", "")
+    elif "," in digits:  # "1,5" (a decimal comma) or a list "3,4"
+        return None
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    return value * SCALES[scale.lower()] if scale else value
+
+
+def numbers(text: str) -> list[Mention]:
+    found = []
+    for match in _NUMBER.finditer(text):
+        value = number_value(match.group(1), match.group(2))
+        if value is not None:
+            found.append(Mention(match.group(0).strip(), value))
+    return found
+
+
+def names(text: str) -> list[Mention]:
+    found = []
+    for sentence in split_sentences(text):
+        for i, match in enumerate(_WORD.finditer(sentence)):
+            word = match.group(0).rstrip(".-'’") if not _ACRONYM.fullmatch(match.group(0)) else match.group(0)
+            if word and _is_name(word, sentence_initial=i == 0):
+                found.append(Mention(word, name_key(word)))
+    return found
+
+
+def _is_name(word: str, sentence_initial: bool) -> bool:
+    if _ACRONYM.fullmatch(word):
+        return True
+    if not word[0].isupper():
+        return False
+    if not sentence_initial:
+        return True
+    return any(c.isupper() for c in word[1:]) or bool(re.search(r"['’]s$", word))
+
+
+class ArticleFacts:
+    """What an article can support: its words (any case) and its numbers' values."""
+
+    def __init__(self, article: str):
+        self.article = article
+
+    @cached_property
+    def name_keys(self) -> set[str]:
+        return {name_key(w) for w in _WORD.findall(self.article)} | {name_key(w.rstrip(".")) for w in
+                                                                   _WORD.findall(self.article)}
+
+    @cached_property
+    def values(self) -> set[float]:
+        values = set()
+        for match in _NUMBER.finditer(self.article):
+            for scale in {match.group(2), None}:
+                value = number_value(match.group(1), scale)
+                if value is not None:
+                    values.add(round(value, 6))
+        return values
+
+    def supports(self, mention: Mention) -> bool:
+        if isinstance(mention.key, str):
+            return mention.key in self.name_keys
+        return round(mention.key, 6) in self.values
+
+    def unsupported(self, summary: str) -> list[Mention]:
+        """The summary's names and numbers that this article does not state."""
+        return [m for m in names(summary) + numbers(summary) if not self.supports(m)]
