@@ -14,7 +14,7 @@ def render_markdown(report: dict) -> str:
             f"seed {report['seed']}."
             + (f" Long articles: {report['long_articles']} (inference.long_articles)." if "long_articles" in report
                else ""))
-    sections = [head, rouge_table(report), comparison_table(report),
+    sections = [head, rouge_table(report), faithfulness_table(report), comparison_table(report),
                 disagreements_table(report.get("comparison", {}).get("disagreements")), topic_table(report),
                 per_label_table(report["model"]["topics"]), sweep_table(report["model"]["topics"]),
                 calibration_table(report["model"]["topics"]), length_table(report["model"]),
@@ -39,6 +39,30 @@ def rouge_table(report: dict) -> str:
     return "## Summaries: ROUGE F1, mean [95% CI]\n\n" + table(["system"] + list(ROUGE_NAMES.values()), rows)
 
 
+FAITHFULNESS_NAMES = {"name_number_precision": "names and numbers the article supports (precision-source)",
+                      "summaries_with_unsupported": "summaries with an unsupported name or number",
+                      "summaries_with_defects": "summaries with a readability defect"}
+
+
+def faithfulness_table(report: dict) -> str:
+    section = report["model"].get("faithfulness")
+    if not section:
+        return ""
+    rows = [[FAITHFULNESS_NAMES[key], _interval(section[key])] for key in FAITHFULNESS_NAMES if key in section]
+    rows += [[f"defect: {kind.replace('_', ' ')}", count] for kind, count in section["defects_by_kind"].items()]
+    if "guard_fallbacks" in section:
+        rows.append(["summaries the guard could not complete (unguarded, flagged)", section["guard_fallbacks"]])
+    novel = section["novel_ngrams"]
+    rows += [[f"novel {n}-grams, {who}s", _interval(novel[who][n])] for n in novel["summary"] for who in novel
+             if n in novel[who]]
+    examples = [[e["id"], e["summary"], ", ".join(e["unsupported"])] for e in section["unsupported_examples"]]
+    examples += [[e["id"], e["summary"], ", ".join(e["defects"])] for e in section["defect_examples"]]
+    return ("## Faithfulness and readability, mean [95% CI]\n\n"
+            "Rules: newsbrief/faithfulness.py (names, numbers) and newsbrief/readability.py (defects).\n\n"
+            + table(["figure", "value"], rows)
+            + ("\n\n" + table(["id", "summary", "unsupported or defects"], examples) if examples else ""))
+
+
 def comparison_table(report: dict) -> str:
     comparison = report.get("comparison")
     if not comparison:
@@ -46,6 +70,10 @@ def comparison_table(report: dict) -> str:
     rows = [[ROUGE_NAMES[key], report["model"]["rouge"][key]["mean"], report["baseline_model"]["rouge"][key]["mean"],
              f"{result['difference']:+.4f} [{result['low']:+.4f}, {result['high']:+.4f}]", result["p_value"]]
             for key, result in comparison["rouge"].items()]
+    rows += [[FAITHFULNESS_NAMES[key], report["model"]["faithfulness"][key]["mean"],
+              report["baseline_model"]["faithfulness"][key]["mean"],
+              f"{result['difference']:+.4f} [{result['low']:+.4f}, {result['high']:+.4f}]", result["p_value"]]
+             for key, result in comparison.get("faithfulness", {}).items()]
     rows += [[f"topic {key.replace('_', ' ')}", result["model"], result["baseline_model"],
               f"{result['difference']:+.4f}", "-"] for key, result in comparison["topics"].items()]
     return (f"## Model against baseline model ({report['baseline_model_path']})\n\n"

@@ -6,6 +6,7 @@ import numpy as np
 
 from newsbrief.evaluation.baselines import baseline_summaries
 from newsbrief.evaluation.bootstrap import RESAMPLES, bootstrap_ci, paired_bootstrap
+from newsbrief.evaluation.faithfulness import faithfulness_section, paired_faithfulness
 from newsbrief.evaluation.predictions import Predictions
 from newsbrief.evaluation.topics import topic_report
 from newsbrief.metrics.rouge import ROUGE_TYPES
@@ -32,6 +33,8 @@ def build_report(predictions: Predictions, about: dict, baseline: Predictions | 
         report["baseline_model"] = model_section(baseline, seed, resamples)
         report["comparison"] = {
             "rouge": paired_rouge(predictions, baseline, seed, resamples),
+            "faithfulness": paired_faithfulness((predictions.summaries, split.texts), (baseline.summaries, split.texts),
+                                                seed, resamples),
             "topics": topic_differences(report["model"]["topics"], report["baseline_model"]["topics"]),
             "disagreements": largest_disagreements(predictions, baseline),
         }
@@ -45,6 +48,8 @@ def model_section(predictions: Predictions, seed: int, resamples: int) -> dict:
         "articles_per_second": len(p.summaries) / p.seconds,  # timing: the one figure a rerun changes
         "rouge": rouge_intervals(p.rouge, seed, resamples) if has_reference else {},
         "topics": topic_report(p),
+        "faithfulness": faithfulness_section(p.split.ids, p.summaries, p.split.texts, p.split.references, seed,
+                                             resamples),
         "lengths": {
             "article_words": length_stats([len(t.split()) for t in p.split.texts]),
             "summary_words": length_stats([len(s.split()) for s in p.summaries]),

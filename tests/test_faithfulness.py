@@ -1,0 +1,54 @@
+"""The names and numbers rules on hand-made cases: what must be flagged and what must not."""
+
+import pytest
+
+from newsbrief.faithfulness import ArticleFacts, names, number_value, numbers
+
+ARTICLE = ("NOVARTIS AG said it will buy the U.S. drug maker Chiron Corp for 1.5 mln dlrs, or $4.1bn in all. "
+           "Its net profit rose 12 pct to 1,200,000 francs in 1987, Daniel Vasella told Reuters. "
+           "The deal, approved by the board in Basel, doubles Novartis' share of the vaccine market.")
+FACTS = ArticleFacts(ARTICLE)
+
+
+def unsupported(summary):
+    return [m.text for m in FACTS.unsupported(summary)]
+
+
+@pytest.mark.parametrize("summary, invented", [
+    ("Novartis to buy Chiron for $75bn", ["$75bn"]),
+    ("Kurinho's Mourinos hit United", ["Kurinho's", "Mourinos", "United"]),
+    ("Novartis profit up 13 pct in 1987", ["13"]),
+    ("Profit rises 1. 0 pct at Novartis", ["1", "0"]),
+    ("Vasella says Sandoz deal approved", ["Sandoz"]),
+    ("Chiron bought by IBM", ["IBM"]),
+    ("Novartis net profit 1.2 bln francs", ["1.2 bln"]),
+])
+def test_invented_names_and_numbers_are_flagged(summary, invented):
+    assert unsupported(summary) == invented
+
+
+@pytest.mark.parametrize("summary", [
+    "Novartis buys Chiron for 1,500,000 dlrs",    # "1.5 mln" in another spelling
+    "Novartis buys Chiron for 1.5 million dlrs",
+    "Novartis buys US drug maker Chiron",          # "U.S." and "US" are one name
+    "Novartis to pay $4.1 billion for Chiron",
+    "Board in Basel approves Chiron deal",
+    "Novartis profit up 12 pct to 1.2 mln francs",
+    "Chiron buy doubles Novartis' vaccine share",
+    "Novartis says it will buy Chiron",            # "Novartis" begins the sentence; "NOVARTIS" is in the article
+    "Drug maker to be bought",                     # a sentence's first word is no name by its capital alone
+    "Vasella's Novartis buys Chiron",
+])
+def test_supported_or_unnamed_mentions_are_not_flagged(summary):
+    assert unsupported(summary) == []
+
+
+def test_names_are_capitalised_words_not_only_sentence_initial_and_acronyms():
+    assert [m.text for m in names("Shares of Acme rose. Analysts at IBM and U.S. Steel cheered. McDonald's rallied.")] \
+        == ["Acme", "IBM", "U.S.", "Steel", "McDonald's"]
+
+
+def test_numbers_read_scales_and_thousands_separators():
+    assert [m.key for m in numbers("1,500,000 or 1.5 mln or 1.5mln or $2bn, 3 pct, 1987")] \
+        == [1_500_000, 1_500_000, 1_500_000, 2e9, 3, 1987]
+    assert number_value("1,5", None) is None  # a decimal comma or a list: no plain value

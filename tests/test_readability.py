@@ -1,0 +1,35 @@
+"""The readability rules on hand-made summaries: each defect the issue names, and clean text left alone."""
+
+import pytest
+
+from newsbrief.readability import defects
+
+
+@pytest.mark.parametrize("summary, kind", [
+    ("China industrial output rises 1. 0 pct in 1987", "spacing"),
+    ("U. s, Aids crisis", "spacing"),
+    ("Girl's child abuse charges for 18 -year", "spacing"),
+    ("Aids't aid crisis", "spacing"),
+    ("Profit rose 5 % on sales", "spacing"),
+    ("Stock split for <Bb > holders", "spacing"),
+    ("Japan ' s shares up", "spacing"),
+    ("Shares rise in in Tokyo", "repeated_word"),
+    ("Oil prices rise (OPEC", "unbalanced"),
+    ('Minister says "no deal', "unbalanced"),
+])
+def test_each_defect_is_found(summary, kind):
+    assert kind in defects(summary)
+
+
+@pytest.mark.parametrize("summary", [
+    "China industrial output rises 1.0 pct in 1987",
+    "U.S. stocks rose 2.5% on Monday",
+    "J. Smith named chief of Acme Corp",
+    "Four-year deal for Chelsea's Mourinho",
+    "Japan's exports can't keep up, minister says",
+    'Minister says "no deal" on trade (Reuters)',
+    "Acme <ACM> sets two-for-one split",
+    "Sales of 1,500 cars in May",
+])
+def test_clean_summaries_are_not_flagged(summary):
+    assert defects(summary) == set()
