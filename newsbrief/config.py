@@ -185,6 +185,12 @@ class GenerationConfig:
     """Divide the scores of tokens the summary already holds by this (>1 discourages repeated words)."""
     length_penalty: float = 1.0
     """Beam search length penalty (>1 favours longer summaries)."""
+    fact_guard: bool = False
+    """State only names and numbers the article contains (models/fact_guard.py); a blocked summary is unguarded, flagged."""
+
+    def generate_kwargs(self) -> dict:
+        """The settings `generate` takes; the guard is built per batch from its articles."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "fact_guard"}
 
 
 @dataclass

@@ -5,7 +5,7 @@ Names: words that start with a capital and are not capitalised only because they
 and acronyms (two or more capitals, dots allowed: "IBM", "U.S."). A sentence's first word counts as a
 name only when it looks like one anyway: an acronym, a capital inside it ("McDonald") or a possessive
 ("Smith's"). A name is supported when the article has the same word in any case ("BAHIA" supports
-"Bahia") once dots, apostrophes and a possessive "'s" are dropped, so "U.S." and "US" are one name.
+"Bahia") once dots, apostrophes and a clitic ("'s", "'t") are dropped, so "U.S." and "US" are one name.
 
 Numbers: a run of digits with "," or "." inside (and a leading "$", "£" or "€"), with a scale word
 after it ("mln", "million", "bn", "billion", "trillion", "thousand", "k") or glued to it ("1.13bn"). A
@@ -40,7 +40,7 @@ class Mention:
 
 
 def name_key(word: str) -> str:
-    word = re.sub(r"['’]s$", "", word)
+    word = re.sub(r"['’](?:s|t|re|ve|ll|d|m)$", "", word)  # a clitic glued on is a readability defect
     return re.sub(r"[.'’]", "", word).lower()
 
 

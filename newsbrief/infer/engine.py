@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -19,6 +20,7 @@ from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.checkpoint import load_model
+from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
 from newsbrief.models.multitask import NewsBriefModel
 
 
@@ -34,6 +36,8 @@ class Brief:
     """Part of the article fell outside the text the model read (see inference.long_articles)."""
     scores: dict[str, float] | None = field(default=None, repr=False)
     """Every label's probability, when asked for with `all_scores=True`."""
+    guard_fallback: bool = False
+    """The fact guard (generation.fact_guard) blocked every way to finish this summary, so it is unguarded."""
 
 
 def resolve_device(device: str) -> torch.device:
@@ -87,20 +91,21 @@ class NewsBrief:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def predict(self, articles: Iterable[str | dict[str, Any]], all_scores: bool = False,
+    def predict(self, articles: Iterable[str | dict[str, Any]], all_scores: bool = False, progress: bool = False,
                 **generation: Any) -> list[Brief]:
         """Brief articles given as texts or as records with `text` (and optionally `id`).
 
-        Keyword arguments override the checkpoint's generation settings for this call
-        (num_beams, max_new_tokens, min_new_tokens, no_repeat_ngram_size, repetition_penalty, length_penalty).
+        Keyword arguments override the checkpoint's generation settings for this call (num_beams,
+        max_new_tokens, min_new_tokens, no_repeat_ngram_size, repetition_penalty, length_penalty,
+        fact_guard). `progress` shows a bar over the articles (evaluation runs, notebooks).
         """
-        return list(self.predict_stream(articles, all_scores=all_scores, **generation))
+        return list(self.predict_stream(articles, all_scores=all_scores, progress=progress, **generation))
 
     def predict_one(self, text: str, **kwargs: Any) -> Brief:
         return self.predict([text], **kwargs)[0]
 
     def predict_stream(self, articles: Iterable[str | dict[str, Any]], chunk_size: int = STREAM_CHUNK,
-                       all_scores: bool = False, **generation: Any) -> Iterator[Brief]:
+                       all_scores: bool = False, progress: bool = False, **generation: Any) -> Iterator[Brief]:
         """Briefs in input order, `chunk_size` articles at a time, for streams of any length.
 
         The next chunk is tokenized in a background thread while the model works on this one
@@ -109,23 +114,24 @@ class NewsBrief:
         settings = replace(self.config.generation, **generation)
         records = ({"id": str(i), "text": a} if isinstance(a, str) else {**a, "id": str(a.get("id", i))}
                    for i, a in enumerate(articles))
-        with ThreadPoolExecutor(max_workers=1) as tokenizing:
+        with ThreadPoolExecutor(max_workers=1) as tokenizing, \
+                tqdm(desc="briefing", unit=" articles", disable=not progress) as bar:
             pending = None
             while chunk := list(islice(records, chunk_size)):
                 upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, [r["text"] for r in chunk],
                                                      self.config))
                 if pending is not None:
-                    yield from self._briefs(*pending, settings, all_scores)
+                    yield from self._briefs(*pending, settings, all_scores, bar)
                 pending = upcoming
             if pending is not None:
-                yield from self._briefs(*pending, settings, all_scores)
+                yield from self._briefs(*pending, settings, all_scores, bar)
 
     def summarize_and_score(self, texts: list[str], progress: bool = False,
                             **generation: Any) -> tuple[list[str], np.ndarray]:
         """Summaries and a (articles x labels) probability matrix, in input order.
 
         `progress` shows a bar over the articles (evaluation runs, notebooks)."""
-        summaries, states = self._read(texts, replace(self.config.generation, **generation), progress)
+        summaries, states, _ = self._read(texts, replace(self.config.generation, **generation), progress)
         return summaries, self._probs(states)
 
     def topic_scores(self, texts: list[str], progress: bool = False) -> np.ndarray:
@@ -137,25 +143,27 @@ class NewsBrief:
         return self._read(texts, None, progress)[1]
 
     def _read(self, texts: list[str], settings: GenerationConfig | None,
-              progress: bool) -> tuple[list[str], torch.Tensor]:
+              progress: bool) -> tuple[list[str], torch.Tensor, set[int]]:
         windows = encode_articles(self.tokenizer, texts, self.config)
         with tqdm(total=len(texts), desc="briefing" if settings else "reading", unit=" articles",
                   disable=not progress) as bar:
             return self._run(windows, len(texts), settings, bar)
 
     def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
-                all_scores: bool) -> Iterator[Brief]:
+                all_scores: bool, bar: tqdm) -> Iterator[Brief]:
         encoded = windows.result()
-        summaries, states = self._run(encoded, len(chunk), settings)
-        for record, summary, p, truncated in zip(chunk, summaries, self._probs(states), encoded.truncated):
-            yield self._brief(record["id"], summary, p, truncated, all_scores)
+        summaries, states, fallbacks = self._run(encoded, len(chunk), settings, bar)
+        for i, (record, summary, p) in enumerate(zip(chunk, summaries, self._probs(states))):
+            yield self._brief(record["id"], summary, p, encoded.truncated[i], all_scores, i in fallbacks)
 
     def _run(self, windows: Windows, articles: int, settings: GenerationConfig | None,
-             bar: tqdm | None = None) -> tuple[list[str], torch.Tensor]:
+             bar: tqdm | None = None) -> tuple[list[str], torch.Tensor, set[int]]:
         """Model work for encoded articles: a summary from each article's first window (none without
-        `settings`), and each article's state for the topic head, the mean of its windows' pooled
-        states, so that in chunk mode the topics come from all of the article that was read."""
+        `settings`), each article's state for the topic head, the mean of its windows' pooled
+        states, so that in chunk mode the topics come from all of the article that was read, and the
+        articles whose summary the fact guard could not finish."""
         summaries = [""] * articles
+        fallbacks: set[int] = set()
         sums = torch.zeros(articles, self.model.hidden_size, device=self.device)
         first_window = {}
         for index, article in enumerate(windows.article):
@@ -171,9 +179,7 @@ class NewsBrief:
             first = [w for w in batch if w in summarized]
             rest = [w for w in batch if w not in summarized]
             if first:
-                sequences, pooled = self.model.brief(*self._pad(windows, first), **asdict(settings))
-                for w, text in zip(first, self._decode(sequences, windows, first)):
-                    summaries[windows.article[w]] = text
+                pooled = self._summarize(windows, first, settings, summaries, fallbacks)
                 _add_by_article(sums, [windows.article[w] for w in first], pooled)
             if rest:
                 _add_by_article(sums, [windows.article[w] for w in rest],
@@ -182,27 +188,62 @@ class NewsBrief:
                 bar.update(sum(w in leads for w in batch))
         self.model.train(was_training)
         counts = torch.bincount(torch.tensor(windows.article, dtype=torch.long), minlength=articles)
-        return summaries, sums / counts.clamp(min=1).unsqueeze(1).to(sums)
+        return summaries, sums / counts.clamp(min=1).unsqueeze(1).to(sums), fallbacks
+
+    def _summarize(self, windows: Windows, rows: list[int], settings: GenerationConfig, summaries: list[str],
+                   fallbacks: set[int]) -> torch.Tensor:
+        """Summaries of the windows `rows` into `summaries` (by article), guarded when the settings say so;
+        returns their pooled states. A summary the guard blocked, or left empty, is decoded again
+        without it, and its article goes into `fallbacks`."""
+        input_ids, attention_mask = self._pad(windows, rows)
+        kwargs = settings.generate_kwargs()
+        spellings = [ArticleSpelling(windows.texts[windows.article[w]], windows.input_ids[w], windows.offsets[w])
+                     for w in rows] if self.wordpiece else None
+        guard = None
+        if settings.fact_guard:
+            eos = self.model.seq2seq.generation_config.eos_token_id
+            articles = [ArticleUnits(windows.input_ids[w], self._vocabulary,
+                                     spellings[i].capitalised() if spellings else frozenset())
+                        for i, w in enumerate(rows)]
+            guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
+                              keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
+        sequences, pooled = self.model.brief(input_ids, attention_mask, guard, **kwargs)
+        texts = self._decode(sequences, spellings)
+        if guard is not None:
+            redo = [i for i, text in enumerate(texts) if i in guard.blocked or not text.strip()]
+            if redo:
+                unguarded, _ = self.model.brief(input_ids[redo], attention_mask[redo], None, **kwargs)
+                for i, text in zip(redo, self._decode(unguarded, [spellings[i] for i in redo] if spellings else None)):
+                    texts[i] = text
+                    fallbacks.add(windows.article[rows[i]])
+        for w, text in zip(rows, texts):
+            summaries[windows.article[w]] = text
+        return pooled
+
+    @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        return Vocabulary.of(self.tokenizer)
 
     def _probs(self, states: torch.Tensor) -> np.ndarray:
         return self.model.topic_probs(states).cpu().numpy()
 
-    def _decode(self, sequences: torch.Tensor, windows: Windows, rows: list[int]) -> list[str]:
-        if not self.wordpiece:
+    def _decode(self, sequences: torch.Tensor, spellings: list[ArticleSpelling] | None) -> list[str]:
+        """Summary texts; WordPiece summaries in their articles' spelling (one `ArticleSpelling` per row)."""
+        if spellings is None:
             return [text.strip() for text in self.tokenizer.batch_decode(sequences, skip_special_tokens=True)]
-        return [ArticleSpelling(windows.texts[windows.article[w]], windows.input_ids[w], windows.offsets[w])
-                .spell(ids, self.tokenizer) for w, ids in zip(rows, sequences.tolist())]
+        return [spelling.spell(ids, self.tokenizer) for spelling, ids in zip(spellings, sequences.tolist())]
 
     def _pad(self, windows: Windows, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         padded = self.tokenizer.pad({"input_ids": [windows.input_ids[w] for w in rows]}, return_tensors="pt")
         return padded["input_ids"].to(self.device), padded["attention_mask"].to(self.device)
 
-    def _brief(self, id_: str, summary: str, probs: np.ndarray, truncated: bool, all_scores: bool) -> Brief:
+    def _brief(self, id_: str, summary: str, probs: np.ndarray, truncated: bool, all_scores: bool,
+               guard_fallback: bool) -> Brief:
         chosen = np.flatnonzero(probs >= self.thresholds)
         chosen = chosen[np.argsort(-probs[chosen])]
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: round(float(p), 4) for n, p in zip(self.labels.names, probs)} if all_scores else None
-        return Brief(id_, summary, topics, truncated, scores)
+        return Brief(id_, summary, topics, truncated, scores, guard_fallback)
 
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:

@@ -4,17 +4,22 @@ WordPiece decoding loses case and spacing: "U.S. stocks rose 2.5% on Monday's ne
 "u. s. stocks rose 2. 5 % on monday ' s news". A headline reuses the article's words, so each summary
 token takes the form it has most often in the article the model read after the same token ("s" after
 "'" but "S" after "U."), else its most frequent form there, and two tokens are glued when they are
-glued there. Tokens the article lacks keep their decoded form, with the usual punctuation spacing,
-and an English clitic ("s", "t", "re"...) joins the apostrophe before it.
+glued there. Pairs the article lacks follow English print: punctuation spacing, an English clitic
+("s", "t", "re"...) joined to the apostrophe before it, and no space inside a decimal ("1.0"), a
+dotted acronym ("U.S.") or a hyphenated word ("18-year").
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
 CLOSING = set(".,;:!?%)]}'")
 OPENING = set("([{$")
 CLITICS = {"s", "t", "re", "ve", "ll", "d", "m"}
+_DECIMAL = re.compile(r"\d[.,]$")           # "1." + "0": one number, "1.0"
+_INITIAL = re.compile(r"(?:^|\W)[A-Za-z]\.$")  # "U." + "s": an acronym, "U.s"
+_HYPHEN = re.compile(r"\w-$")               # "18-" + "year": one word, "18-year"
 
 
 def is_wordpiece(tokenizer) -> bool:
@@ -39,6 +44,10 @@ class ArticleSpelling:
                 self.glued[(previous[0], token)][previous[1] == start] += 1
             previous = (token, end)
 
+    def capitalised(self) -> frozenset[int]:
+        """The tokens this article most often writes with a capital first letter."""
+        return frozenset(token for token, forms in self.forms.items() if forms.most_common(1)[0][0][:1].isupper())
+
     def spell(self, ids: list[int], tokenizer) -> str:
         pieces = []
         previous = None
@@ -49,7 +58,7 @@ class ArticleSpelling:
             continuation = piece.startswith("##")
             seen = self.forms_after.get((previous, token)) or self.forms.get(token)
             form = seen.most_common(1)[0][0] if seen else piece.removeprefix("##")
-            if pieces and not self._glued(previous, token, pieces[-1], form, continuation):
+            if pieces and not self._glued(previous, token, "".join(pieces), form, continuation):
                 pieces.append(" ")
             pieces.append(form)
             previous = token
@@ -57,9 +66,14 @@ class ArticleSpelling:
         return text[:1].upper() + text[1:]
 
     def _glued(self, previous: int, token: int, before: str, form: str, continuation: bool) -> bool:
+        """Whether `form` follows the text `before` with no space: as in the article where it has the
+        pair, else by the rules of English print."""
         if continuation:
             return True
         seen = self.glued.get((previous, token))
         if seen:
             return seen.most_common(1)[0][0]
-        return form[0] in CLOSING or before[-1] in OPENING or (before.endswith("'") and form.lower() in CLITICS)
+        return (form[0] in CLOSING or before[-1] in OPENING or (before.endswith("'") and form.lower() in CLITICS)
+                or bool(_DECIMAL.search(before) and form[0].isdigit())
+                or bool(_INITIAL.search(before) and len(form) == 1 and form.isalpha())
+                or (form == "-" and before[-1].isalnum()) or (bool(_HYPHEN.search(before)) and form[0].isalnum()))

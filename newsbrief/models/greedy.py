@@ -25,6 +25,8 @@ from transformers import (
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.utils import ModelOutput
 
+from newsbrief.models.fact_guard import FactGuard
+
 # The generation settings this loop reproduces, each with the values it reproduces them for. A setting
 # outside this table that a model or a call sets (forced tokens, penalties, suppressed tokens, sampling,
 # returned scores ...) sends the batch to `generate`.
@@ -62,13 +64,16 @@ class GreedySettings:
 
 
 def generate(seq2seq: PreTrainedModel, encoder_outputs: ModelOutput, attention_mask: torch.Tensor,
-             **kwargs) -> torch.Tensor:
+             guard: FactGuard | None = None, **kwargs) -> torch.Tensor:
     """The token ids `seq2seq.generate(encoder_outputs=..., attention_mask=..., **kwargs)` returns: by the
-    greedy loop below where it reproduces them, by `generate` itself otherwise (beam search, ...)."""
+    greedy loop below where it reproduces them, by `generate` itself otherwise (beam search, ...).
+    A `guard` masks the scores after the settings' own processors, in both."""
     settings = greedy_settings(seq2seq, kwargs)
     if settings is None:
+        if guard is not None:
+            kwargs["logits_processor"] = LogitsProcessorList([*kwargs.get("logits_processor", []), guard])
         return seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **kwargs)
-    return greedy_decode(seq2seq, encoder_outputs.last_hidden_state, attention_mask, settings)
+    return greedy_decode(seq2seq, encoder_outputs.last_hidden_state, attention_mask, settings, guard)
 
 
 def greedy_settings(seq2seq: PreTrainedModel, kwargs: dict) -> GreedySettings | None:
@@ -100,7 +105,7 @@ def greedy_settings(seq2seq: PreTrainedModel, kwargs: dict) -> GreedySettings | 
 
 @torch.no_grad()
 def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attention_mask: torch.Tensor,
-                  settings: GreedySettings) -> torch.Tensor:
+                  settings: GreedySettings, guard: FactGuard | None = None) -> torch.Tensor:
     """(batch, 1 + steps) token ids: the decoder start, then each row's tokens, padded after its end token."""
     batch, device = encoder_states.shape[0], encoder_states.device
     sequences = torch.full((batch, 1 + settings.max_new_tokens), settings.pad_token_id, dtype=torch.long,
@@ -117,6 +122,8 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
                          encoder_outputs=BaseModelOutput(last_hidden_state=encoder_states), cache=cache,
                          use_cache=True).logits
         scores = processors(sequences[rows, :step + 1], logits[:, -1].float())
+        if guard is not None:
+            scores = guard.mask(sequences[rows, :step + 1], scores, rows.tolist())
         tokens = scores.argmax(dim=-1)
         sequences[rows, step + 1] = tokens
         finished = torch.isin(tokens, eos)

@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
 
+from newsbrief.models.fact_guard import FactGuard
 from newsbrief.models.greedy import generate
 from newsbrief.models.topic_head import TopicHead, masked_bce
 
@@ -55,12 +56,14 @@ class NewsBriefModel(nn.Module):
                                summary_loss, topic_loss, topic_logits)
 
     @torch.no_grad()
-    def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs):
-        """Summary token ids and the pooled states the topic head reads, from a single encoder pass."""
+    def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, guard: FactGuard | None = None,
+              **generate_kwargs):
+        """Summary token ids and the pooled states the topic head reads, from a single encoder pass; a
+        `guard` keeps names and numbers to those of each row's article."""
         encoder_outputs = self.encode(input_ids, attention_mask)
         # Pooled first: beam search expands the encoder states in place, one copy per beam.
         pooled = self.topic_head.pool(encoder_outputs.last_hidden_state, attention_mask)
-        return generate(self.seq2seq, encoder_outputs, attention_mask, **generate_kwargs), pooled
+        return generate(self.seq2seq, encoder_outputs, attention_mask, guard, **generate_kwargs), pooled
 
     @torch.no_grad()
     def pooled_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

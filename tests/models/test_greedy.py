@@ -1,7 +1,6 @@
 """Greedy decoding with finished rows leaving the batch: the token ids of `generate`, for BERT2BERT, BART
 and T5, with rows that end at different steps; and `generate` itself for what the loop does not do."""
 
-from dataclasses import asdict
 
 import pytest
 import torch
@@ -174,5 +173,5 @@ def test_newsbrief_greedy_settings_take_the_loop(tokenizer):
     every batch to generate unnoticed."""
     seq2seq = _tiny_seq2seq("bert2bert", tokenizer)
     apply_generation_settings(seq2seq, GenerationConfig())
-    assert greedy.greedy_settings(seq2seq, asdict(GenerationConfig(min_new_tokens=3))) is not None
-    assert greedy.greedy_settings(seq2seq, asdict(GenerationConfig(num_beams=4))) is None
+    assert greedy.greedy_settings(seq2seq, GenerationConfig(min_new_tokens=3).generate_kwargs()) is not None
+    assert greedy.greedy_settings(seq2seq, GenerationConfig(num_beams=4).generate_kwargs()) is None

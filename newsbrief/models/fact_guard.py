@@ -1,0 +1,222 @@
+"""A decoding guard: a summary may only state names and numbers that its article contains.
+
+`FactGuard` is a logits processor. Each step it follows, per row, the name or number the summary is
+in the middle of, and lets a candidate token through only when the unit it makes is still the start
+of one that the article spells; a unit that would end (a space, punctuation, the end token) must be
+one the article spells whole. Units, by the same rules for the article and the summary:
+- a number: tokens with a digit, with "." and "," inside ("1,500", "2.5", "4th"), compared as written;
+- a word (compared in lower case): a token that starts a word with a letter, and the pieces that
+  continue it. A word is protected, i.e. must be one of the article's words, when it is a name: in a
+  cased vocabulary a capitalised word other than the summary's first (an acronym, always); in an
+  uncased one (BERT, MiniLM), where case is lost, a word of two or more pieces (the vocabulary holds
+  common words whole, so the names a model invents, "Mourinos", "Daiwai", are spelled in pieces) or
+  one whose first piece the article writes with a capital (the summary will show it so).
+It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
+the greedy loop (which passes the rows still decoding) as in `generate`'s beam search. The best
+`candidates` tokens of a row are tried first, then, where too few of them pass, the whole vocabulary.
+A row with no allowed token at all is blocked: it is sent to its end token and reported in `blocked`,
+for the caller to decode again without the guard.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+from transformers import LogitsProcessor
+
+_DIGIT = re.compile(r"\d")
+_SEPARATORS = {".", ","}
+_WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the guard needs to know of each token of a tokenizer, computed once."""
+
+    surfaces: list[str]
+    starts_word: list[bool]
+    special: frozenset[int]
+    cased: bool
+    wordpiece: bool
+
+    @classmethod
+    def of(cls, tokenizer) -> "Vocabulary":
+        tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        wordpiece = all(not t.startswith(_WORD_MARKS) for t in tokens if t) and any(t.startswith("##") for t in tokens)
+        if wordpiece:
+            surfaces = [t.removeprefix("##") for t in tokens]
+            starts = [not t.startswith("##") for t in tokens]
+        else:
+            surfaces = [tokenizer.convert_tokens_to_string([t]).strip() if t else "" for t in tokens]
+            starts = [t.startswith(_WORD_MARKS) for t in tokens]
+        cased = tokenizer.tokenize("Zebra London") != tokenizer.tokenize("zebra london")
+        return cls(surfaces, starts, frozenset(tokenizer.all_special_ids), cased, wordpiece)
+
+    def is_number(self, token: int) -> bool:
+        """Any digit makes a token part of a number: "4th" and "1987s" are checked like "1987"."""
+        return bool(_DIGIT.search(self.surfaces[token]))
+
+    def continues_word(self, token: int) -> bool:
+        surface = self.surfaces[token]
+        return not self.starts_word[token] and surface[:1].isalnum()
+
+    def starts_letter_word(self, token: int) -> bool:
+        surface = self.surfaces[token]
+        return (self.starts_word[token] or not self.wordpiece) and surface[:1].isalpha()
+
+
+@dataclass
+class _Tail:
+    """The unit a summary ends in: its number so far, its last word so far and that word's shape."""
+
+    number: str | None = None
+    word: str | None = None
+    word_first_token: int = -1
+    word_pieces: int = 0
+    word_capitalised: bool = False
+    word_acronym: bool = False
+    """Its first piece is two or more capitals."""
+    word_is_first: bool = False
+
+
+class ArticleUnits:
+    """The numbers and words an article spells, whole and as prefixes, and (for an uncased vocabulary)
+    the tokens it writes with a capital, which a summary will show capitalised too (infer/spelling.py)."""
+
+    def __init__(self, ids: list[int], vocab: Vocabulary, capitalised: frozenset[int] = frozenset()):
+        self.capitalised = capitalised
+        self.numbers: set[str] = set()
+        self.words: set[str] = set()
+        tail, words_seen = _Tail(), 0
+        for token in ids:
+            if token in vocab.special:
+                continue
+            tail, closed, words_seen = _advance(tail, token, vocab, words_seen)
+            self._add(closed)
+        self._add(_close_all(tail))
+
+    def _add(self, closed: list[tuple[str, str]]) -> None:
+        for kind, text in closed:
+            (self.numbers if kind == "number" else self.words).add(text)
+
+    @cached_property
+    def number_prefixes(self) -> set[str]:
+        return {n[:i] for n in self.numbers for i in range(1, len(n) + 1)}
+
+    @cached_property
+    def word_prefixes(self) -> set[str]:
+        return {w[:i] for w in self.words for i in range(1, len(w) + 1)}
+
+
+def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple[_Tail, list[tuple[str, str]], int]:
+    """The tail after `token`, the units it closed (kind, text), and the count of words begun."""
+    surface, closed = vocab.surfaces[token], []
+    # A number goes on through "." and "," and the pieces that continue it ("1", ",", "500"; "35", "##9"),
+    # not into a token that starts a word of its own ("35 9").
+    extends_number = tail.number is not None and (vocab.is_number(token) or surface in _SEPARATORS) and (
+        not vocab.starts_word[token] or surface in _SEPARATORS or tail.number[-1] in _SEPARATORS)
+    number = tail.number + surface if extends_number else None
+    if tail.number is not None and not extends_number:
+        closed.append(("number", tail.number.rstrip(".,")))
+    if number is None and vocab.is_number(token):
+        number = surface
+    if tail.word is not None and vocab.continues_word(token):
+        longer = _Tail(number, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
+                       tail.word_capitalised, tail.word_acronym, tail.word_is_first)
+        return longer, closed, words_seen
+    if tail.word is not None:
+        closed.append(("word", tail.word))
+    if vocab.starts_letter_word(token):
+        acronym = len(surface) > 1 and surface.isupper()
+        return (_Tail(number, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0),
+                closed, words_seen + 1)
+    return _Tail(number), closed, words_seen
+
+
+def _close_all(tail: _Tail) -> list[tuple[str, str]]:
+    closed = []
+    if tail.number is not None:
+        closed.append(("number", tail.number.rstrip(".,")))
+    if tail.word is not None:
+        closed.append(("word", tail.word))
+    return closed
+
+
+class FactGuard(LogitsProcessor):
+    """Masks every token that would make a name or number its row's article does not contain."""
+
+    def __init__(self, articles: list[ArticleUnits], vocab: Vocabulary, eos_token_id: int, keep: int = 1,
+                 candidates: int = 64):
+        self.articles = articles
+        self.vocab = vocab
+        self.eos_token_id = eos_token_id
+        self.keep = keep
+        """Allowed candidates needed per row: 1 for greedy decoding, 2 x beams for beam search."""
+        self.candidates = candidates
+        self.blocked: set[int] = set()
+        """Articles (indices into `articles`) whose summary the guard blocked at some step."""
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        """For `generate`: its rows are the articles in order, `num_beams` rows each."""
+        per_article = max(1, input_ids.shape[0] // len(self.articles))
+        return self.mask(input_ids, scores, [i // per_article for i in range(input_ids.shape[0])])
+
+    def mask(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, article_of: list[int]) -> torch.FloatTensor:
+        """Scores with every disallowed token at -inf; row i decodes the summary of article `article_of[i]`."""
+        best = scores.topk(min(self.candidates, scores.shape[-1]), dim=-1)
+        masked = torch.full_like(scores, -float("inf"))
+        # A token another processor ruled out (-inf) stays out.
+        for row, (history, order, values) in enumerate(zip(input_ids.tolist(), best.indices.tolist(),
+                                                            best.values.tolist())):
+            article = article_of[row]
+            allowed = self._allowed(history, [t for t, v in zip(order, values) if v > -float("inf")],
+                                    self.articles[article])
+            if len(allowed) < self.keep:  # rare: look further down, in the whole vocabulary
+                order = scores[row].argsort(descending=True)
+                order = order[torch.isfinite(scores[row, order])].tolist()
+                allowed = self._allowed(history, order, self.articles[article])
+            if allowed:
+                index = torch.tensor(allowed, device=scores.device)
+                masked[row, index] = scores[row, index]
+            else:
+                self.blocked.add(article)
+                masked[row, self.eos_token_id] = 0.0
+        return masked
+
+    def _allowed(self, history: list[int], order: list[int], units: ArticleUnits) -> list[int]:
+        tail, words_seen = _Tail(), 0
+        for token in history:
+            if token not in self.vocab.special:
+                tail, _, words_seen = _advance(tail, token, self.vocab, words_seen)
+        allowed = []
+        for token in order:
+            if self._fits(tail, token, words_seen, units):
+                allowed.append(token)
+                if len(allowed) == self.keep:
+                    break
+        return allowed
+
+    def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits) -> bool:
+        if token in self.vocab.special:
+            return all(self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
+        after, closed, _ = _advance(tail, token, self.vocab, words_seen)
+        if not all(self._supported(kind, text, tail, units) for kind, text in closed):
+            return False
+        if after.number is not None and after.number not in units.number_prefixes:
+            return False
+        return after.word is None or not self._protected(after, units) or after.word in units.word_prefixes
+
+    def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits) -> bool:
+        if kind == "number":
+            return text in units.numbers or not text
+        return not self._protected(tail, units) or text in units.words
+
+    def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
+        if self.vocab.cased:
+            return tail.word_acronym or (tail.word_capitalised and not tail.word_is_first)
+        # Uncased: a word in pieces, or one whose first piece the article capitalises ("Video", from
+        # "Videotron"), which the summary's spelling would capitalise too.
+        return tail.word_pieces >= 2 or (tail.word_first_token in units.capitalised and not tail.word_is_first)
