@@ -7,10 +7,12 @@ on CPU.
              order, each padded to its longest article, `model.generate(**inputs)`, decode; then a second
              encoder pass in batches of B for the topic head, as a text-classification pipeline runs it
   newsbrief  `NewsBrief.predict`: articles sorted by length and packed to a token budget, one encoder
-             pass feeding both the topic head and generation
+             pass feeding both the topic head and generation; without the fact guard, which the peer lacks
+  +guard     the same with `fact_guard=True` (names and numbers from the article only)
 
-Prints articles/s for both, the ratio (target: at least 3x), how many summaries (up to case and
-spacing) and topic sets differ, and the ceiling on the ratio that the encoder pass alone sets.
+Prints articles/s for each, the ratio (target: at least 3x), how many summaries (up to case and
+spacing) and topic sets differ, the ceiling on the ratio that the encoder pass alone sets, and what
+the fact guard costs (target: at most 10% of articles/s).
 """
 
 from __future__ import annotations
@@ -64,8 +66,11 @@ def main() -> None:
           f"max {briefer.config.generation.max_new_tokens} new tokens; {torch.get_num_threads()} threads")
 
     started = time.perf_counter()
-    ours = briefer.predict(texts)
+    ours = briefer.predict(texts, fact_guard=False)
     newsbrief_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    guarded = briefer.predict(texts, fact_guard=True)
+    guarded_seconds = time.perf_counter() - started
     started = time.perf_counter()
     theirs, their_probs = hf_loop_briefs(briefer, texts, args.batch_size)
     hf_seconds = time.perf_counter() - started
@@ -76,12 +81,15 @@ def main() -> None:
     differ = [i for i, (b, s) in enumerate(zip(ours, theirs)) if same_words(b.summary) != same_words(s)]
     their_topics = [{briefer.labels.names[j] for j in np.flatnonzero(p >= briefer.thresholds)} for p in their_probs]
     topics_differ = sum({label for label, _ in b.topics} != t for b, t in zip(ours, their_topics))
-    for name, seconds in (("newsbrief", newsbrief_seconds), ("hf-loop", hf_seconds)):
+    for name, seconds in (("newsbrief", newsbrief_seconds), ("+guard", guarded_seconds), ("hf-loop", hf_seconds)):
         print(f"{name:10s} {seconds:8.1f} s  {len(texts) / seconds:8.2f} articles/s")
     print(f"summaries that differ: {len(differ)} of {len(texts)} ({100 * len(differ) / len(texts):.1f}%)"
           + (f"; first: #{differ[0]}: {ours[differ[0]].summary!r} vs {theirs[differ[0]]!r}" if differ else ""))
     print(f"topic sets that differ: {topics_differ} of {len(texts)}")
     print(f"ratio newsbrief/hf-loop: {hf_seconds / newsbrief_seconds:.2f}")
+    changed = sum(a.summary != b.summary for a, b in zip(ours, guarded))
+    print(f"fact guard: {100 * (1 - newsbrief_seconds / guarded_seconds):.1f}% fewer articles/s; "
+          f"{changed} of {len(texts)} summaries changed, {sum(b.guard_fallback for b in guarded)} fell back")
     print(f"encoder pass alone: {encoder_seconds:.1f} s, {100 * encoder_seconds / newsbrief_seconds:.0f}% of newsbrief; "
           f"with decoding free, the ratio could reach {hf_seconds / encoder_seconds:.2f}")
 

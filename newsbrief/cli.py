@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples")
     evaluate.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                           help="override the models' inference.long_articles")
+    evaluate.add_argument("--fact-guard", action=argparse.BooleanOptionalAction, default=None,
+                          help="override the models' generation.fact_guard (names and numbers from the article only)")
     evaluate.add_argument("--out", default=None,
                           help="folder for report.json and report.md (default: the JSON report on stdout)")
 
@@ -99,8 +101,9 @@ def _evaluate(args: argparse.Namespace) -> None:
     source = SourceConfig(path=args.data, text_column=args.text_column, summary_column=args.summary_column,
                           topics_column=args.topics_column, split_column=args.split_column,
                           max_examples=args.max_examples)
+    generation = {} if args.fact_guard is None else {"fact_guard": args.fact_guard}
     report = evaluate(args.model, source, args.split, args.baseline_model, args.seed, progress=True,
-                      long_articles=args.long_articles).report
+                      long_articles=args.long_articles, generation=generation).report
     text = json.dumps(report, indent=2)
     if not args.out:
         print(text)

@@ -84,7 +84,7 @@ class SourceConfig:
     repeat: int = 1
     """Times each training example is drawn per epoch: oversamples a small corpus (the topic refit reads each once)."""
     objective: Literal["supervised", "gap_sentences"] = "supervised"
-    """Summary target: summary_column, or gap_sentences: each article's most salient sentence, cut out of it (PEGASUS)."""
+    """Summary target: summary_column, or (gap_sentences) each article's most salient sentence, cut from it."""
 
     def display_name(self) -> str:
         return self.name or Path(self.path).stem
@@ -186,7 +186,7 @@ class GenerationConfig:
     length_penalty: float = 1.0
     """Beam search length penalty (>1 favours longer summaries)."""
     fact_guard: bool = False
-    """State only names and numbers the article contains (models/fact_guard.py); a blocked summary is unguarded, flagged."""
+    """Only names and numbers the article contains (models/fact_guard.py); a blocked summary is unguarded, flagged."""
 
     def generate_kwargs(self) -> dict:
         """The settings `generate` takes; the guard is built per batch from its articles."""

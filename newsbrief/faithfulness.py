@@ -27,7 +27,7 @@ SCALES = {"k": 1e3, "thousand": 1e3, "mln": 1e6, "million": 1e6, "mn": 1e6, "m":
           "bln": 1e9, "trillion": 1e12, "tn": 1e12}
 _NUMBER = re.compile(r"(?<![\w.,])[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True))
                      + r")\b)?", re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_][\w'’.\-]*")
+_WORD = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 _ACRONYM = re.compile(r"(?:[A-Z]\.){2,}|[A-Z][A-Z0-9&]+")
 
 
@@ -70,7 +70,7 @@ def names(text: str) -> list[Mention]:
     found = []
     for sentence in split_sentences(text):
         for i, match in enumerate(_WORD.finditer(sentence)):
-            word = match.group(0).rstrip(".-'’") if not _ACRONYM.fullmatch(match.group(0)) else match.group(0)
+            word = match.group(0).rstrip("'’")
             if word and _is_name(word, sentence_initial=i == 0):
                 found.append(Mention(word, name_key(word)))
     return found
@@ -94,8 +94,8 @@ class ArticleFacts:
 
     @cached_property
     def name_keys(self) -> set[str]:
-        return {name_key(w) for w in _WORD.findall(self.article)} | {name_key(w.rstrip(".")) for w in
-                                                                   _WORD.findall(self.article)}
+        words = _WORD.findall(self.article)
+        return {name_key(w) for w in words} | {name_key(part) for w in words for part in w.split("-")}
 
     @cached_property
     def values(self) -> set[float]:
@@ -108,8 +108,8 @@ class ArticleFacts:
         return values
 
     def supports(self, mention: Mention) -> bool:
-        if isinstance(mention.key, str):
-            return mention.key in self.name_keys
+        if isinstance(mention.key, str):  # a hyphenated name, whole or part by part ("Anglo-French")
+            return mention.key in self.name_keys or all(name_key(p) in self.name_keys for p in mention.text.split("-"))
         return round(mention.key, 6) in self.values
 
     def unsupported(self, summary: str) -> list[Mention]:

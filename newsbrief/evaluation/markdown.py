@@ -13,7 +13,9 @@ def render_markdown(report: dict) -> str:
             f"Intervals: 95% bootstrap over examples, {report['bootstrap_resamples']} resamples, "
             f"seed {report['seed']}."
             + (f" Long articles: {report['long_articles']} (inference.long_articles)." if "long_articles" in report
-               else ""))
+               else "")
+            + (f" Fact guard: {'on' if report['fact_guard'] else 'off'} (generation.fact_guard)."
+               if "fact_guard" in report else ""))
     sections = [head, rouge_table(report), faithfulness_table(report), comparison_table(report),
                 disagreements_table(report.get("comparison", {}).get("disagreements")), topic_table(report),
                 per_label_table(report["model"]["topics"]), sweep_table(report["model"]["topics"]),

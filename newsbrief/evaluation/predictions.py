@@ -9,7 +9,6 @@ import numpy as np
 
 from newsbrief.config import SourceConfig
 from newsbrief.data import read_split
-from newsbrief.infer.encoding import encode_articles
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import evaluated_labels, rouge_per_example
 
@@ -49,6 +48,8 @@ class Predictions:
     thresholds: np.ndarray
     truncated: np.ndarray
     """Per example: part of the article fell outside the text the model read."""
+    guard_fallbacks: np.ndarray
+    """Per example: the fact guard blocked its summary, which is unguarded (`Brief.guard_fallback`)."""
     summary_tokens: np.ndarray
     max_new_tokens: int
     seconds: float
@@ -64,13 +65,16 @@ class Predictions:
         return (self.probs >= self.thresholds).astype(int)
 
 
-def predict_split(briefer: NewsBrief, split: Split, progress: bool = False) -> Predictions:
-    """`progress` shows a bar over the articles while the model briefs them."""
+def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **generation) -> Predictions:
+    """`progress` shows a bar over the articles while the model briefs them; `generation` overrides the
+    model's generation settings."""
     started = time.perf_counter()
-    summaries, probs = briefer.summarize_and_score(split.texts, progress=progress)
+    briefs = briefer.predict(split.texts, all_scores=True, progress=progress, **generation)
     seconds = time.perf_counter() - started
-    # The engine's own encoding decides truncation, so this flag is the one `Brief.truncated` reports.
-    truncated = np.array(encode_articles(briefer.tokenizer, split.texts, briefer.config).truncated, dtype=bool)
+    summaries = [b.summary for b in briefs]
+    probs = np.array([[b.scores[name] for name in briefer.labels.names] for b in briefs], dtype=np.float32)
+    probs = probs.reshape(len(briefs), len(briefer.labels.names))
+    truncated = np.array([b.truncated for b in briefs], dtype=bool)
     # The engine returns text, so lengths are re-tokenized: a summary as long as max_new_tokens was cut by that cap.
     summary_ids = briefer.tokenizer(summaries, add_special_tokens=False)["input_ids"]
     summary_tokens = np.array([len(ids) for ids in summary_ids])
@@ -82,8 +86,9 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False) -> P
     thresholds = np.concatenate([briefer.thresholds, np.full(len(unknown), np.inf, dtype=np.float32)])
     targets, masks = topic_arrays(split.topics, label_names)
     rouge = rouge_per_example(summaries, split.references)
-    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds,
-                       truncated, summary_tokens, briefer.config.generation.max_new_tokens, seconds)
+    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, truncated,
+                       np.array([b.guard_fallback for b in briefs], dtype=bool), summary_tokens,
+                       briefer.config.generation.max_new_tokens, seconds)
 
 
 def topic_arrays(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:

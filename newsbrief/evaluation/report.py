@@ -49,7 +49,7 @@ def model_section(predictions: Predictions, seed: int, resamples: int) -> dict:
         "rouge": rouge_intervals(p.rouge, seed, resamples) if has_reference else {},
         "topics": topic_report(p),
         "faithfulness": faithfulness_section(p.split.ids, p.summaries, p.split.texts, p.split.references, seed,
-                                             resamples),
+                                             resamples, int(p.guard_fallbacks.sum())),
         "lengths": {
             "article_words": length_stats([len(t.split()) for t in p.split.texts]),
             "summary_words": length_stats([len(s.split()) for s in p.summaries]),

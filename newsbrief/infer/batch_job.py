@@ -129,7 +129,7 @@ def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
             continue
         brief = next(briefs)
         records.append({"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
-                        "truncated": brief.truncated})
+                        "truncated": brief.truncated, "guard_fallback": brief.guard_fallback})
     return records
 
 

@@ -206,14 +206,15 @@ class NewsBrief:
                                      spellings[i].capitalised() if spellings else frozenset())
                         for i, w in enumerate(rows)]
             guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
-                              keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
-        sequences, pooled = self.model.brief(input_ids, attention_mask, guard, **kwargs)
+                              settings.max_new_tokens, keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
+        sequences, pooled = self.model.brief(input_ids, attention_mask, guard=guard, **kwargs)
         texts = self._decode(sequences, spellings)
         if guard is not None:
             redo = [i for i, text in enumerate(texts) if i in guard.blocked or not text.strip()]
             if redo:
-                unguarded, _ = self.model.brief(input_ids[redo], attention_mask[redo], None, **kwargs)
-                for i, text in zip(redo, self._decode(unguarded, [spellings[i] for i in redo] if spellings else None)):
+                unguarded, _ = self.model.brief(input_ids[redo], attention_mask[redo], **kwargs)
+                redone = self._decode(unguarded, [spellings[i] for i in redo] if spellings else None)
+                for i, text in zip(redo, redone):
                     texts[i] = text
                     fallbacks.add(windows.article[rows[i]])
         for w, text in zip(rows, texts):
@@ -242,7 +243,7 @@ class NewsBrief:
         chosen = np.flatnonzero(probs >= self.thresholds)
         chosen = chosen[np.argsort(-probs[chosen])]
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
-        scores = {n: round(float(p), 4) for n, p in zip(self.labels.names, probs)} if all_scores else None
+        scores = {n: float(p) for n, p in zip(self.labels.names, probs)} if all_scores else None
         return Brief(id_, summary, topics, truncated, scores, guard_fallback)
 
 

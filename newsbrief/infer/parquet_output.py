@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 SCHEMA = pa.schema([
     ("id", pa.string()), ("summary", pa.string()),
     ("topics", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float64())]))),
-    ("truncated", pa.bool_()), ("error", pa.string()),
+    ("truncated", pa.bool_()), ("guard_fallback", pa.bool_()), ("error", pa.string()),
 ])
 """A brief leaves `error` null, an error record everything but `id`."""
 

@@ -77,7 +77,8 @@ class CsvOutput:
 
     def write(self, records: list[dict]) -> None:
         self._csv.writerows([r["id"], r.get("summary", ""), json.dumps(r["topics"]) if "topics" in r else "",
-                             r.get("truncated", ""), r.get("error", "")] for r in records)
+                             r.get("truncated", ""), r.get("guard_fallback", ""), r.get("error", "")]
+                            for r in records)
         _sync(self._file)
 
     def finish(self) -> None:

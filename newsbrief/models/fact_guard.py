@@ -50,8 +50,10 @@ class Vocabulary:
             surfaces = [t.removeprefix("##") for t in tokens]
             starts = [not t.startswith("##") for t in tokens]
         else:
-            surfaces = [tokenizer.convert_tokens_to_string([t]).strip() if t else "" for t in tokens]
             starts = [t.startswith(_WORD_MARKS) for t in tokens]
+            # Only the space a word mark stands for goes: a token that holds a newline separates.
+            surfaces = [_without_mark(tokenizer.convert_tokens_to_string([t]), start) if t else ""
+                        for t, start in zip(tokens, starts)]
         cased = tokenizer.tokenize("Zebra London") != tokenizer.tokenize("zebra london")
         return cls(surfaces, starts, frozenset(tokenizer.all_special_ids), cased, wordpiece)
 
@@ -68,6 +70,10 @@ class Vocabulary:
         return (self.starts_word[token] or not self.wordpiece) and surface[:1].isalpha()
 
 
+def _without_mark(text: str, starts_word: bool) -> str:
+    return text[1:] if starts_word and text.startswith(" ") else text
+
+
 @dataclass
 class _Tail:
     """The unit a summary ends in: its number so far, its last word so far and that word's shape."""
@@ -78,7 +84,7 @@ class _Tail:
     word_pieces: int = 0
     word_capitalised: bool = False
     word_acronym: bool = False
-    """Its first piece is two or more capitals."""
+    """A capital after its first letter ("IBM", "McDonald"): a name even first in the summary."""
     word_is_first: bool = False
 
 
@@ -115,9 +121,11 @@ def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tup
     """The tail after `token`, the units it closed (kind, text), and the count of words begun."""
     surface, closed = vocab.surfaces[token], []
     # A number goes on through "." and "," and the pieces that continue it ("1", ",", "500"; "35", "##9"),
-    # not into a token that starts a word of its own ("35 9").
+    # not into a token that starts a word of its own ("35 9", BPE's "3, 200"); WordPiece marks no piece
+    # after punctuation, which its spelling glues ("3,200": infer/spelling.py).
     extends_number = tail.number is not None and (vocab.is_number(token) or surface in _SEPARATORS) and (
-        not vocab.starts_word[token] or surface in _SEPARATORS or tail.number[-1] in _SEPARATORS)
+        not vocab.starts_word[token] or surface in _SEPARATORS
+        or (vocab.wordpiece and tail.number[-1] in _SEPARATORS))
     number = tail.number + surface if extends_number else None
     if tail.number is not None and not extends_number:
         closed.append(("number", tail.number.rstrip(".,")))
@@ -125,12 +133,13 @@ def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tup
         number = surface
     if tail.word is not None and vocab.continues_word(token):
         longer = _Tail(number, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
-                       tail.word_capitalised, tail.word_acronym, tail.word_is_first)
+                       tail.word_capitalised, tail.word_acronym or any(c.isupper() for c in surface),
+                       tail.word_is_first)
         return longer, closed, words_seen
     if tail.word is not None:
         closed.append(("word", tail.word))
     if vocab.starts_letter_word(token):
-        acronym = len(surface) > 1 and surface.isupper()
+        acronym = any(c.isupper() for c in surface[1:])
         return (_Tail(number, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0),
                 closed, words_seen + 1)
     return _Tail(number), closed, words_seen
@@ -148,9 +157,11 @@ def _close_all(tail: _Tail) -> list[tuple[str, str]]:
 class FactGuard(LogitsProcessor):
     """Masks every token that would make a name or number its row's article does not contain."""
 
-    def __init__(self, articles: list[ArticleUnits], vocab: Vocabulary, eos_token_id: int, keep: int = 1,
-                 candidates: int = 64):
+    def __init__(self, articles: list[ArticleUnits], vocab: Vocabulary, eos_token_id: int, max_new_tokens: int,
+                 keep: int = 1, candidates: int = 64):
         self.articles = articles
+        self.max_new_tokens = max_new_tokens
+        """At the last step no name or number may be left unfinished."""
         self.vocab = vocab
         self.eos_token_id = eos_token_id
         self.keep = keep
@@ -191,28 +202,34 @@ class FactGuard(LogitsProcessor):
         for token in history:
             if token not in self.vocab.special:
                 tail, _, words_seen = _advance(tail, token, self.vocab, words_seen)
+        last_step = len(history) >= self.max_new_tokens  # the decoder start, then max_new_tokens - 1 tokens
         allowed = []
         for token in order:
-            if self._fits(tail, token, words_seen, units):
+            if self._fits(tail, token, words_seen, units, last_step):
                 allowed.append(token)
                 if len(allowed) == self.keep:
                     break
         return allowed
 
-    def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits) -> bool:
+    def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
         if token in self.vocab.special:
             return all(self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
         after, closed, _ = _advance(tail, token, self.vocab, words_seen)
-        if not all(self._supported(kind, text, tail, units) for kind, text in closed):
+        # A capitalised word before an apostrophe is a name even first in the summary ("Smith's").
+        possessive = self.vocab.surfaces[token][:1] in "'’" and (
+            tail.word_capitalised or tail.word_is_first or tail.word_first_token in units.capitalised)
+        if not all(self._supported(kind, text, tail, units, possessive) for kind, text in closed):
+            return False
+        if last_step and not all(self._supported(kind, text, after, units) for kind, text in _close_all(after)):
             return False
         if after.number is not None and after.number not in units.number_prefixes:
             return False
         return after.word is None or not self._protected(after, units) or after.word in units.word_prefixes
 
-    def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits) -> bool:
+    def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits, protected: bool = False) -> bool:
         if kind == "number":
             return text in units.numbers or not text
-        return not self._protected(tail, units) or text in units.words
+        return not (protected or self._protected(tail, units)) or text in units.words
 
     def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
         if self.vocab.cased:

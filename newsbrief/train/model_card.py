@@ -63,7 +63,8 @@ def training_time(loop_seconds: float, refit_seconds: float | None) -> str:
 def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
                      best: Path | None, refit_seconds: float | None = None) -> None:
     sources = "\n".join(f"- `{s.display_name()}`: `{s.path}` (text: `{s.text_column}`, summary: "
-                        f"`{s.summary_column}`, topics: `{s.topics_column}`)" for s in config.data.sources)
+                        + ("gap sentences of the text" if s.objective == "gap_sentences" else f"`{s.summary_column}`")
+                        + f", topics: `{s.topics_column}`)" for s in config.data.sources)
     rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in sorted(metrics.items())
                      if isinstance(value, float))
     card = f"""---
@@ -79,7 +80,8 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 {sources}
 
 ## Training
-- backbone: `{config.model.backbone}`{" (random init)" if config.model.random_init else ""}
+- backbone: `{config.model.backbone}`{" (random init)" if config.model.random_init else ""}{
+        f", summarizer started from the run `{config.model.init_from}`" if config.model.init_from else ""}
 - steps: {state.step} (epochs started: {state.epoch + 1}), best checkpoint: `{best.name if best else "last"}`
 - training time: {training_time(state.train_seconds, refit_seconds)} on {hardware()}
 - topic head: {topic_reading(config)}

@@ -26,5 +26,6 @@ def predictions(summaries: list[str] | None = None) -> Predictions:
     thresholds = np.full(len(LABELS), 0.5, dtype=np.float32)
     truncated = np.array([True, False, False, False, False])
     return Predictions(split, summaries, rouge_per_example(summaries, split.references), probs, targets, masks,
-                       LABELS, thresholds, truncated, summary_tokens=np.array([4, 3, 12, 2, 1]), max_new_tokens=12,
+                       LABELS, thresholds, truncated, guard_fallbacks=np.array([False, True, False, False, False]),
+                       summary_tokens=np.array([4, 3, 12, 2, 1]), max_new_tokens=12,
                        seconds=0.5)

@@ -23,6 +23,7 @@ def test_unsupported_names_and_numbers_and_defects_are_counted():
     assert section["defects_by_kind"]["repeated_word"] == 1
     assert set(section["novel_ngrams"]["summary"]) == {"1", "2", "3"}
     assert section["novel_ngrams"]["reference"]["1"]["mean"] > 0
+    assert section["guard_fallbacks"] == 1
 
 
 def test_a_faithful_model_against_an_inventing_one_is_a_paired_comparison():

@@ -76,7 +76,8 @@ def test_every_line_gives_one_record_in_order(briefer, tmp_path, chunk):
     assert [r["id"] for r in records] == [record_id for record_id, _ in EXPECTED]
     for record, (_, line) in zip(records, EXPECTED):
         if line is None:
-            assert set(record) == {"id", "summary", "topics", "truncated"} and isinstance(record["summary"], str)
+            assert set(record) == {"id", "summary", "topics", "truncated", "guard_fallback"} and \
+                 isinstance(record["summary"], str)
         else:
             assert set(record) == {"id", "error"} and record["error"].startswith(f"articles.jsonl:{line}: ")
     assert (counts.input_rows, counts.briefed, counts.errors, counts.skipped) == (9, 3, 6, 0)

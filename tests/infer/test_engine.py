@@ -128,3 +128,23 @@ def test_stored_thresholds_are_loaded(briefer, tiny_model_dir):
     stored = json.loads((tiny_model_dir / "labels.json").read_text())
     assert briefer.labels.names == stored["names"]
     np.testing.assert_allclose(briefer.thresholds, stored["thresholds"])
+
+
+@pytest.mark.parametrize("num_beams", [1, 3])
+def test_the_fact_guard_keeps_summaries_to_the_articles_names_and_numbers(briefer, num_beams):
+    from newsbrief.faithfulness import ArticleFacts
+
+    guarded = briefer.predict(TEXTS, fact_guard=True, num_beams=num_beams)
+    for text, brief in zip(TEXTS, guarded):
+        assert not ArticleFacts(text).unsupported(brief.summary), brief.summary
+        assert not brief.guard_fallback
+
+
+def test_a_summary_the_guard_blocks_is_the_unguarded_one_flagged(briefer, monkeypatch):
+    from newsbrief.models.fact_guard import FactGuard
+
+    unguarded = briefer.predict(TEXTS, fact_guard=False)
+    monkeypatch.setattr(FactGuard, "_fits", lambda *args: False)  # every token disallowed: every row blocked
+    fallen_back = briefer.predict(TEXTS, fact_guard=True)
+    assert [b.summary for b in fallen_back] == [b.summary for b in unguarded]
+    assert all(b.guard_fallback for b in fallen_back) and not any(b.guard_fallback for b in unguarded)

@@ -1,7 +1,6 @@
 """Greedy decoding with finished rows leaving the batch: the token ids of `generate`, for BERT2BERT, BART
 and T5, with rows that end at different steps; and `generate` itself for what the loop does not do."""
 
-
 import pytest
 import torch
 from transformers import BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration

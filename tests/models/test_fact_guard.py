@@ -1,0 +1,148 @@
+"""The fact guard: under it a summary states only names and numbers of its article, for WordPiece (uncased),
+byte-level BPE and SentencePiece vocabularies, in the greedy loop and in `generate`, greedy or beam search."""
+
+import json
+
+import pytest
+import torch
+from tokenizers import ByteLevelBPETokenizer, SentencePieceBPETokenizer
+from transformers import PreTrainedTokenizerFast
+
+from newsbrief.config import ModelConfig
+from newsbrief.faithfulness import ArticleFacts
+from newsbrief.infer.spelling import ArticleSpelling
+from newsbrief.models.backbone import load_tokenizer
+from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+from newsbrief.models.greedy import greedy_decode, greedy_settings
+
+from tests.conftest import ROOT
+from tests.models.test_greedy import _tiny_seq2seq
+
+ARTICLE = ("Acme Corp said it sold 1,500 phones to Initech in 1987, up 2.5 pct. "
+           "Chief executive Ann Vasquez said Acme expects 3,200 more.")
+
+
+def corpus() -> list[str]:
+    rows = [json.loads(line) for name in ("tiny_news.jsonl", "tiny_wire.jsonl")
+            for line in (ROOT / "tests" / "fixtures" / name).read_text().splitlines()]
+    return [ARTICLE] + [row["text"] for row in rows] + [row["title"] for row in rows]
+
+
+def trained(kind: str) -> PreTrainedTokenizerFast:
+    """A small cased vocabulary of the kind BART (byte-level BPE) or T5 (SentencePiece) uses, trained here."""
+    if kind == "bpe":
+        model = ByteLevelBPETokenizer()
+        model.train_from_iterator(corpus(), vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>"])
+        return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, bos_token="<s>", eos_token="</s>",
+                                       pad_token="<pad>")
+    model = SentencePieceBPETokenizer()
+    model.train_from_iterator(corpus(), vocab_size=400, min_frequency=1, special_tokens=["<pad>", "</s>", "<unk>"])
+    return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, eos_token="</s>", pad_token="<pad>",
+                                   unk_token="<unk>")
+
+
+@pytest.fixture(scope="module", params=["wordpiece", "bpe", "sentencepiece"])
+def tokenizer(request):
+    return load_tokenizer(ModelConfig()) if request.param == "wordpiece" else trained(request.param)
+
+
+def article_units(tokenizer, vocab, text=ARTICLE):
+    encoded = tokenizer(text, return_offsets_mapping=True)
+    spelling = ArticleSpelling(text, encoded["input_ids"], encoded["offset_mapping"])
+    return ArticleUnits(encoded["input_ids"], vocab, spelling.capitalised() if not vocab.cased else frozenset()), \
+        spelling
+
+
+def as_text(tokenizer, vocab, spelling, ids):
+    """What the engine shows: WordPiece summaries in the article's spelling, others decoded."""
+    if not vocab.cased:
+        return spelling.spell(ids, tokenizer)
+    return tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+
+def test_the_vocabulary_is_read_as_its_kind(tokenizer):
+    vocab = Vocabulary.of(tokenizer)
+    assert vocab.cased == (tokenizer.name_or_path == "")  # the trained ones are cased, MiniLM is not
+    assert vocab.wordpiece == (not vocab.cased)
+
+
+def test_random_scores_under_the_guard_state_only_the_articles_names_and_numbers(tokenizer):
+    """Whatever the model would say (here: random scores), a guarded summary passes the faithfulness rules,
+    which are written independently of the guard, on text."""
+    vocab = Vocabulary.of(tokenizer)
+    units, spelling = article_units(tokenizer, vocab)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    facts = ArticleFacts(ARTICLE)
+    unguarded_inventions = blocked = 0
+    for seed in range(25):
+        generator = torch.Generator().manual_seed(seed)
+        for guarded in (True, False):
+            guard = FactGuard([units], vocab, eos, max_new_tokens=16)
+            ids = [eos]  # a start token: special, as a decoder start is
+            for _ in range(16):
+                scores = torch.randn(1, len(tokenizer), generator=generator) * 3
+                scores[0, eos] = -5.0
+                if guarded:
+                    scores = guard.mask(torch.tensor([ids]), scores, [0])
+                ids.append(int(scores.argmax()))
+            text = as_text(tokenizer, vocab, spelling, ids[1:])
+            unsupported = facts.unsupported(text)
+            if guarded:  # a blocked row goes to its end token, for the engine to decode again unguarded
+                assert not unsupported or guard.blocked, (text, unsupported)
+                blocked += bool(guard.blocked)
+            else:
+                unguarded_inventions += bool(unsupported)
+    assert unguarded_inventions >= 5  # without the guard the same scores invent (so this test can fail)
+    assert blocked <= 2
+
+
+def test_a_name_may_only_go_on_into_a_name_of_the_article(tokenizer):
+    vocab = Vocabulary.of(tokenizer)
+    units, _ = article_units(tokenizer, vocab)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    guard = FactGuard([units], vocab, eos, max_new_tokens=16, keep=len(tokenizer))
+    history = tokenizer("Deal with Vas", add_special_tokens=False)["input_ids"]
+    scores = guard.mask(torch.tensor([[eos] + history]), torch.zeros(1, len(tokenizer)), [0])
+    allowed = [vocab.surfaces[t] for t in torch.isfinite(scores[0]).nonzero().flatten().tolist()]
+    assert allowed and all("vasquez".startswith("vas" + s.lower()) for s in allowed)
+
+
+def test_a_row_with_no_allowed_token_is_sent_to_its_end_and_reported(tokenizer):
+    vocab = Vocabulary.of(tokenizer)
+    units, _ = article_units(tokenizer, vocab)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    guard = FactGuard([units, units], vocab, eos, max_new_tokens=16)
+    invented = tokenizer(" 9", add_special_tokens=False)["input_ids"][-1]  # no "9" in the article
+    scores = torch.full((2, len(tokenizer)), -float("inf"))
+    scores[:, invented] = 0.0  # other processors left only an invented number
+    masked = guard.mask(torch.tensor([[eos], [eos]]), scores, [0, 1])
+    assert guard.blocked == {0, 1}
+    assert masked.argmax(-1).tolist() == [eos, eos]
+
+
+@pytest.mark.parametrize("kind", ["bert2bert", "bart", "t5"])
+def test_the_greedy_loop_and_generate_decode_alike_under_the_guard(kind):
+    tokenizer = load_tokenizer(ModelConfig())
+    seq2seq = _tiny_seq2seq(kind, tokenizer)
+    vocab = Vocabulary.of(tokenizer)
+    texts = [ARTICLE, "Initech sold 40 phones to Acme in 1990.", "Rain in Spain."]
+    inputs = tokenizer(texts, padding=True, return_tensors="pt", return_token_type_ids=False)
+    units = [article_units(tokenizer, vocab, text)[0] for text in texts]
+    settings = {"max_new_tokens": 10, "no_repeat_ngram_size": 2, "eos_token_id": tokenizer.sep_token_id,
+                "decoder_start_token_id": tokenizer.cls_token_id, "pad_token_id": tokenizer.pad_token_id}
+    with torch.no_grad():
+        encoded = seq2seq.get_encoder()(**inputs, return_dict=True)
+        loop = greedy_decode(seq2seq, encoded.last_hidden_state, inputs.attention_mask,
+                             greedy_settings(seq2seq, {**settings, "num_beams": 1}),
+                             FactGuard(units, vocab, tokenizer.sep_token_id, 10))
+        reference = seq2seq.generate(encoder_outputs=encoded, attention_mask=inputs.attention_mask, num_beams=1,
+                                     logits_processor=[FactGuard(units, vocab, tokenizer.sep_token_id, 10)], **settings)
+        beams = seq2seq.generate(encoder_outputs=encoded, attention_mask=inputs.attention_mask, num_beams=3,
+                                 logits_processor=[FactGuard(units, vocab, tokenizer.sep_token_id, 10, keep=6)],
+                                 **settings)
+    assert loop.tolist() == reference[:, :loop.shape[1]].tolist()
+    for row, text in enumerate(texts):
+        _, spelling = article_units(tokenizer, vocab, text)
+        for decoded in (loop[row], beams[row]):
+            summary = spelling.spell(decoded.tolist(), tokenizer)
+            assert not ArticleFacts(text).unsupported(summary), summary
