@@ -2,7 +2,8 @@
 read by the evaluation's faithfulness figures, the decoding guard and gap-sentence pretraining.
 
 Names: words that start with a capital and are not capitalised only because they start a sentence,
-and acronyms (two or more capitals, dots allowed: "IBM", "U.S."). A sentence's first word counts as a
+acronyms (two or more capitals, dots allowed: "IBM", "U.S."), and tickers ("<CBCO>", in any case:
+a model that writes "< st >" names a stock). A sentence's first word counts as a
 name only when it looks like one anyway: an acronym, a capital inside it ("McDonald") or a possessive
 ("Smith's"). A name is supported when the article has the same word in any case ("BAHIA" supports
 "Bahia") once dots, apostrophes and a clitic ("'s", "'t") are dropped, so "U.S." and "US" are one name.
@@ -27,8 +28,9 @@ SCALES = {"k": 1e3, "thousand": 1e3, "mln": 1e6, "million": 1e6, "mn": 1e6, "m":
           "bln": 1e9, "trillion": 1e12, "tn": 1e12}
 _NUMBER = re.compile(r"(?<![\w.,])[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True))
                      + r")\b)?", re.IGNORECASE)
-_WORD = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
-_ACRONYM = re.compile(r"(?:[A-Z]\.){2,}|[A-Z][A-Z0-9&]+")
+_WORD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\b\.?|[^\W\d_][\w'’]*")
+_ACRONYM = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?|[A-Z][A-Z0-9&]+")
+_TICKER = re.compile(r"<([^<>\n]{1,24})>")
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,20 @@ def numbers(text: str) -> list[Mention]:
 
 
 def names(text: str) -> list[Mention]:
+    """Names, each part of a hyphenated word on its own ("Anglo-French": two; "Japan-based": one), and the
+    tickers in angle brackets of wire copy ("<CBCO>"), in any case: the name of a company's stock."""
     found = []
     for sentence in split_sentences(text):
         for i, match in enumerate(_WORD.finditer(sentence)):
             word = match.group(0).rstrip("'’")
             if word and _is_name(word, sentence_initial=i == 0):
                 found.append(Mention(word, name_key(word)))
+    found += [Mention(f"<{m.group(1)}>", ticker_key(m.group(1))) for m in _TICKER.finditer(text)]
     return found
+
+
+def ticker_key(inside: str) -> str:
+    return "<" + re.sub(r"\s", "", inside).lower() + ">"
 
 
 def _is_name(word: str, sentence_initial: bool) -> bool:
@@ -94,8 +103,8 @@ class ArticleFacts:
 
     @cached_property
     def name_keys(self) -> set[str]:
-        words = _WORD.findall(self.article)
-        return {name_key(w) for w in words} | {name_key(part) for w in words for part in w.split("-")}
+        return {name_key(w) for w in _WORD.findall(self.article)} | {
+            ticker_key(m.group(1)) for m in _TICKER.finditer(self.article)}
 
     @cached_property
     def values(self) -> set[float]:
@@ -108,8 +117,8 @@ class ArticleFacts:
         return values
 
     def supports(self, mention: Mention) -> bool:
-        if isinstance(mention.key, str):  # a hyphenated name, whole or part by part ("Anglo-French")
-            return mention.key in self.name_keys or all(name_key(p) in self.name_keys for p in mention.text.split("-"))
+        if isinstance(mention.key, str):
+            return mention.key in self.name_keys
         return round(mention.key, 6) in self.values
 
     def unsupported(self, summary: str) -> list[Mention]:

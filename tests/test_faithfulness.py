@@ -4,7 +4,7 @@ import pytest
 
 from newsbrief.faithfulness import ArticleFacts, names, number_value, numbers
 
-ARTICLE = ("NOVARTIS AG said it will buy the U.S. drug maker Chiron Corp for 1.5 mln dlrs, or $4.1bn in all. "
+ARTICLE = ("NOVARTIS AG <NVS> said it will buy the U.S. drug maker Chiron Corp for 1.5 mln dlrs, or $4.1bn in all. "
            "Its net profit rose 12 pct to 1,200,000 francs in 1987, Daniel Vasella told Reuters. "
            "The deal, approved by the board in Basel, doubles Novartis' share of the vaccine market.")
 FACTS = ArticleFacts(ARTICLE)
@@ -22,6 +22,8 @@ def unsupported(summary):
     ("Vasella says Sandoz deal approved", ["Sandoz"]),
     ("Chiron bought by IBM", ["IBM"]),
     ("Novartis net profit 1.2 bln francs", ["1.2 bln"]),
+    ("Chiron < ch > sold to Novartis", ["< ch >"]),       # a ticker, whatever its case
+    ("Novartis buys Chiron-Sandoz unit", ["Sandoz"]),     # each part of a hyphenated word
 ])
 def test_invented_names_and_numbers_are_flagged(summary, invented):
     assert unsupported(summary) == invented
@@ -38,6 +40,9 @@ def test_invented_names_and_numbers_are_flagged(summary, invented):
     "Novartis says it will buy Chiron",            # "Novartis" begins the sentence; "NOVARTIS" is in the article
     "Drug maker to be bought",                     # a sentence's first word is no name by its capital alone
     "Vasella's Novartis buys Chiron",
+    "Novartis < nvs > buys Chiron",                # the article's ticker, in another case and spacing
+    "U.S, Chiron deal approved",                   # "U.S" without its last dot
+    "Novartis buys Basel-based drug maker",        # a lower-case part is no name
 ])
 def test_supported_or_unnamed_mentions_are_not_flagged(summary):
     assert unsupported(summary) == []

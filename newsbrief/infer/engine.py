@@ -202,9 +202,9 @@ class NewsBrief:
         guard = None
         if settings.fact_guard:
             eos = self.model.seq2seq.generation_config.eos_token_id
-            articles = [ArticleUnits(windows.input_ids[w], self._vocabulary,
-                                     spellings[i].capitalised() if spellings else frozenset())
-                        for i, w in enumerate(rows)]
+            articles = [ArticleUnits(windows.input_ids[w], self._vocabulary, spellings[i].capitalised(),
+                                     spellings[i].acronyms()) if spellings else
+                        ArticleUnits(windows.input_ids[w], self._vocabulary) for i, w in enumerate(rows)]
             guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
                               settings.max_new_tokens, keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
         sequences, pooled = self.model.brief(input_ids, attention_mask, guard=guard, **kwargs)

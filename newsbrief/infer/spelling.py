@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-CLOSING = set(".,;:!?%)]}'")
-OPENING = set("([{$")
+CLOSING = set(".,;:!?%)]}>'")
+OPENING = set("([{<$")
 CLITICS = {"s", "t", "re", "ve", "ll", "d", "m"}
 _DECIMAL = re.compile(r"\d[.,]$")           # "1." + "0": one number, "1.0"
 _INITIAL = re.compile(r"(?:^|\W)[A-Za-z]\.$")  # "U." + "s": an acronym, "U.s"
@@ -46,7 +46,14 @@ class ArticleSpelling:
 
     def capitalised(self) -> frozenset[int]:
         """The tokens this article most often writes with a capital first letter."""
-        return frozenset(token for token, forms in self.forms.items() if forms.most_common(1)[0][0][:1].isupper())
+        return frozenset(token for token, form in self._usual_forms() if form[:1].isupper())
+
+    def acronyms(self) -> frozenset[int]:
+        """The tokens this article most often writes with a capital after the first letter ("EC", "McD")."""
+        return frozenset(token for token, form in self._usual_forms() if any(c.isupper() for c in form[1:]))
+
+    def _usual_forms(self):
+        return ((token, forms.most_common(1)[0][0]) for token, forms in self.forms.items())
 
     def spell(self, ids: list[int], tokenizer) -> str:
         pieces = []

@@ -5,12 +5,15 @@ in the middle of, and lets a candidate token through only when the unit it makes
 of one that the article spells; a unit that would end (a space, punctuation, the end token) must be
 one the article spells whole. Units, by the same rules for the article and the summary:
 - a number: tokens with a digit, with "." and "," inside ("1,500", "2.5", "4th"), compared as written;
+- a ticker, what the article writes between "<" and ">" (wire copy's "<CBCO>"), compared in lower case
+  without spaces: a summary opens "<" only where its article has a ticker, and closes it on one;
 - a word (compared in lower case): a token that starts a word with a letter, and the pieces that
   continue it. A word is protected, i.e. must be one of the article's words, when it is a name: in a
   cased vocabulary a capitalised word other than the summary's first (an acronym, always); in an
   uncased one (BERT, MiniLM), where case is lost, a word of two or more pieces (the vocabulary holds
   common words whole, so the names a model invents, "Mourinos", "Daiwai", are spelled in pieces) or
-  one whose first piece the article writes with a capital (the summary will show it so).
+  one whose first piece the article writes with a capital (the summary will show it so), and even
+  as the summary's first word when the article writes it as an acronym ("EC").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
 the greedy loop (which passes the rows still decoding) as in `generate`'s beam search. The best
 `candidates` tokens of a row are tried first, then, where too few of them pass, the whole vocabulary.
@@ -50,10 +53,11 @@ class Vocabulary:
             surfaces = [t.removeprefix("##") for t in tokens]
             starts = [not t.startswith("##") for t in tokens]
         else:
-            starts = [t.startswith(_WORD_MARKS) for t in tokens]
-            # Only the space a word mark stands for goes: a token that holds a newline separates.
-            surfaces = [_without_mark(tokenizer.convert_tokens_to_string([t]), start) if t else ""
-                        for t, start in zip(tokens, starts)]
+            # Whitespace before a token's text (a word mark, a newline) starts a word; a token that ends in a
+            # newline (".\n") is no separator inside a number.
+            texts = [tokenizer.convert_tokens_to_string([t]) if t else "" for t in tokens]
+            starts = [t.startswith(_WORD_MARKS) or text[:1].isspace() for t, text in zip(tokens, texts)]
+            surfaces = [text.lstrip() for text in texts]
         cased = tokenizer.tokenize("Zebra London") != tokenizer.tokenize("zebra london")
         return cls(surfaces, starts, frozenset(tokenizer.all_special_ids), cased, wordpiece)
 
@@ -70,15 +74,13 @@ class Vocabulary:
         return (self.starts_word[token] or not self.wordpiece) and surface[:1].isalpha()
 
 
-def _without_mark(text: str, starts_word: bool) -> str:
-    return text[1:] if starts_word and text.startswith(" ") else text
-
-
 @dataclass
 class _Tail:
     """The unit a summary ends in: its number so far, its last word so far and that word's shape."""
 
     number: str | None = None
+    ticker: str | None = None
+    """What follows an open "<", lower case, spaces dropped."""
     word: str | None = None
     word_first_token: int = -1
     word_pieces: int = 0
@@ -92,9 +94,12 @@ class ArticleUnits:
     """The numbers and words an article spells, whole and as prefixes, and (for an uncased vocabulary)
     the tokens it writes with a capital, which a summary will show capitalised too (infer/spelling.py)."""
 
-    def __init__(self, ids: list[int], vocab: Vocabulary, capitalised: frozenset[int] = frozenset()):
+    def __init__(self, ids: list[int], vocab: Vocabulary, capitalised: frozenset[int] = frozenset(),
+                 acronyms: frozenset[int] = frozenset()):
         self.capitalised = capitalised
+        self.acronyms = acronyms
         self.numbers: set[str] = set()
+        self.tickers: set[str] = set()
         self.words: set[str] = set()
         tail, words_seen = _Tail(), 0
         for token in ids:
@@ -106,11 +111,16 @@ class ArticleUnits:
 
     def _add(self, closed: list[tuple[str, str]]) -> None:
         for kind, text in closed:
-            (self.numbers if kind == "number" else self.words).add(text)
+            if kind != "open ticker":
+                {"number": self.numbers, "ticker": self.tickers, "word": self.words}[kind].add(text)
 
     @cached_property
     def number_prefixes(self) -> set[str]:
         return {n[:i] for n in self.numbers for i in range(1, len(n) + 1)}
+
+    @cached_property
+    def ticker_prefixes(self) -> set[str]:
+        return {t[:i] for t in self.tickers for i in range(len(t) + 1)}
 
     @cached_property
     def word_prefixes(self) -> set[str]:
@@ -126,13 +136,21 @@ def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tup
     extends_number = tail.number is not None and (vocab.is_number(token) or surface in _SEPARATORS) and (
         not vocab.starts_word[token] or surface in _SEPARATORS
         or (vocab.wordpiece and tail.number[-1] in _SEPARATORS))
+    ticker = tail.ticker
+    if ticker is not None and ">" in surface:
+        closed.append(("ticker", ticker + _squeezed(surface.split(">")[0])))
+        ticker = None
+    elif ticker is not None:
+        ticker += _squeezed(surface)
+    elif "<" in surface:
+        ticker = _squeezed(surface.split("<", 1)[1])
     number = tail.number + surface if extends_number else None
     if tail.number is not None and not extends_number:
         closed.append(("number", tail.number.rstrip(".,")))
     if number is None and vocab.is_number(token):
         number = surface
     if tail.word is not None and vocab.continues_word(token):
-        longer = _Tail(number, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
+        longer = _Tail(number, ticker, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
                        tail.word_capitalised, tail.word_acronym or any(c.isupper() for c in surface),
                        tail.word_is_first)
         return longer, closed, words_seen
@@ -140,13 +158,19 @@ def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tup
         closed.append(("word", tail.word))
     if vocab.starts_letter_word(token):
         acronym = any(c.isupper() for c in surface[1:])
-        return (_Tail(number, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0),
+        return (_Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0),
                 closed, words_seen + 1)
-    return _Tail(number), closed, words_seen
+    return _Tail(number, ticker), closed, words_seen
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split()).lower()
 
 
 def _close_all(tail: _Tail) -> list[tuple[str, str]]:
     closed = []
+    if tail.ticker is not None:  # a "<" never closed: unbalanced, never supported
+        closed.append(("open ticker", tail.ticker))
     if tail.number is not None:
         closed.append(("number", tail.number.rstrip(".,")))
     if tail.word is not None:
@@ -224,11 +248,17 @@ class FactGuard(LogitsProcessor):
             return False
         if after.number is not None and after.number not in units.number_prefixes:
             return False
+        if after.ticker is not None and after.ticker not in units.ticker_prefixes:
+            return False
         return after.word is None or not self._protected(after, units) or after.word in units.word_prefixes
 
     def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits, protected: bool = False) -> bool:
         if kind == "number":
             return text in units.numbers or not text
+        if kind == "ticker":
+            return text in units.tickers
+        if kind == "open ticker":
+            return False
         return not (protected or self._protected(tail, units)) or text in units.words
 
     def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
@@ -236,4 +266,5 @@ class FactGuard(LogitsProcessor):
             return tail.word_acronym or (tail.word_capitalised and not tail.word_is_first)
         # Uncased: a word in pieces, or one whose first piece the article capitalises ("Video", from
         # "Videotron"), which the summary's spelling would capitalise too.
-        return tail.word_pieces >= 2 or (tail.word_first_token in units.capitalised and not tail.word_is_first)
+        return (tail.word_pieces >= 2 or tail.word_first_token in units.acronyms
+                or (tail.word_first_token in units.capitalised and not tail.word_is_first))

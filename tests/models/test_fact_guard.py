@@ -5,7 +5,7 @@ import json
 
 import pytest
 import torch
-from tokenizers import ByteLevelBPETokenizer, SentencePieceBPETokenizer
+from tokenizers import ByteLevelBPETokenizer, SentencePieceBPETokenizer, normalizers, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
 from newsbrief.config import ModelConfig
@@ -18,7 +18,7 @@ from newsbrief.models.greedy import greedy_decode, greedy_settings
 from tests.conftest import ROOT
 from tests.models.test_greedy import _tiny_seq2seq
 
-ARTICLE = ("Acme Corp said it sold 1,500 phones to Initech in 1987, up 2.5 pct. "
+ARTICLE = ("Acme Corp <ACME> said it sold 1,500 phones to Initech in 1987, up 2.5 pct. "
            "Chief executive Ann Vasquez said Acme expects 3,200 more.")
 
 
@@ -36,6 +36,10 @@ def trained(kind: str) -> PreTrainedTokenizerFast:
         return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, bos_token="<s>", eos_token="</s>",
                                        pad_token="<pad>")
     model = SentencePieceBPETokenizer()
+    # As sentencepiece models split (split_by_unicode_script): no piece holds letters and punctuation both.
+    model._tokenizer.pre_tokenizer = pre_tokenizers.Sequence([model._tokenizer.pre_tokenizer,
+                                                              pre_tokenizers.Punctuation()])
+    model._tokenizer.normalizer = normalizers.Replace("\n", " ")  # T5's normalizer turns newlines to spaces
     model.train_from_iterator(corpus(), vocab_size=400, min_frequency=1, special_tokens=["<pad>", "</s>", "<unk>"])
     return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, eos_token="</s>", pad_token="<pad>",
                                    unk_token="<unk>")
@@ -49,8 +53,9 @@ def tokenizer(request):
 def article_units(tokenizer, vocab, text=ARTICLE):
     encoded = tokenizer(text, return_offsets_mapping=True)
     spelling = ArticleSpelling(text, encoded["input_ids"], encoded["offset_mapping"])
-    return ArticleUnits(encoded["input_ids"], vocab, spelling.capitalised() if not vocab.cased else frozenset()), \
-        spelling
+    if vocab.cased:
+        return ArticleUnits(encoded["input_ids"], vocab), spelling
+    return ArticleUnits(encoded["input_ids"], vocab, spelling.capitalised(), spelling.acronyms()), spelling
 
 
 def as_text(tokenizer, vocab, spelling, ids):
