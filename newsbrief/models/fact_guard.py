@@ -250,6 +250,8 @@ class FactGuard(LogitsProcessor):
             return False
         if after.ticker is not None and after.ticker not in units.ticker_prefixes:
             return False
+        if tail.ticker is None and ">" in self.vocab.surfaces[token]:  # closes no ticker: unbalanced
+            return False
         return after.word is None or not self._protected(after, units) or after.word in units.word_prefixes
 
     def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits, protected: bool = False) -> bool:

@@ -151,3 +151,21 @@ def test_the_greedy_loop_and_generate_decode_alike_under_the_guard(kind):
         for decoded in (loop[row], beams[row]):
             summary = spelling.spell(decoded.tolist(), tokenizer)
             assert not ArticleFacts(text).unsupported(summary), summary
+
+
+def test_a_ticker_opens_only_on_the_articles_and_closes_only_on_one(tokenizer):
+    vocab = Vocabulary.of(tokenizer)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    with_ticker, _ = article_units(tokenizer, vocab)
+    without, _ = article_units(tokenizer, vocab, "Acme Corp said it sold phones to Initech.")
+    guard = FactGuard([with_ticker, without], vocab, eos, max_new_tokens=16, keep=len(tokenizer))
+    opening = [t for t in range(len(tokenizer)) if vocab.surfaces[t] == "<"]
+    closing = [t for t in range(len(tokenizer)) if vocab.surfaces[t] == ">"]
+    start = tokenizer("Acme", add_special_tokens=False)["input_ids"]
+    scores = guard.mask(torch.tensor([[eos] + start] * 2), torch.zeros(2, len(tokenizer)), [0, 1])
+    assert torch.isfinite(scores[0, opening]).all() and not torch.isfinite(scores[1, opening]).any()
+    assert not torch.isfinite(scores[:, closing]).any()  # a ">" with no "<" before it
+    inside = tokenizer("Acme <AC", add_special_tokens=False)["input_ids"]
+    allowed = guard.mask(torch.tensor([[eos] + inside]), torch.zeros(1, len(tokenizer)), [0])
+    assert {vocab.surfaces[t].lower() for t in torch.isfinite(allowed[0]).nonzero().flatten().tolist()} <= \
+        {"m", "me", "e", "me>", "m>"}  # only on towards "<ACME>"
