@@ -105,11 +105,16 @@ def check_model_directory(directory: Path) -> None:
             raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
 
 
-def load_model(directory: str | Path, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32) -> LoadedModel:
+def load_model(directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+               trust_remote_code: bool | None = None) -> LoadedModel:
+    """`trust_remote_code`: whether code that the directory names may run; None leaves it to its
+    newsbrief.yaml (a directory of this machine), False refuses a model that needs it."""
     directory = Path(directory)
     check_model_directory(directory)
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
+    if config.model.trust_remote_code and trust_remote_code is False:
+        raise ValueError(f"{directory}: this model runs code from its repository (model.trust_remote_code in "
+                         f"{CONFIG_FILE}); pass trust_remote_code=True if you trust it")
     remote = config.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
     if (directory / ADAPTER_WEIGHTS).is_file():
