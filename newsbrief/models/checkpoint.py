@@ -36,6 +36,7 @@ from newsbrief.models.topic_head import TopicHead
 CONFIG_FILE = "newsbrief.yaml"
 LABELS_FILE = "labels.json"
 TOPIC_HEAD_FILE = "topic_head.safetensors"
+FORMER_DELTA = "lora_delta.safetensors"  # before peft's adapter format: scripts/convert_lora_delta.py
 
 
 @dataclass
@@ -117,6 +118,9 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu", dtype:
                          f"{CONFIG_FILE}); pass trust_remote_code=True if you trust it")
     remote = config.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
+    if (directory / FORMER_DELTA).is_file():
+        raise FileNotFoundError(f"{directory}: LoRA weights in NewsBrief's former format ({FORMER_DELTA}); convert "
+                                f"them once to peft's: python scripts/convert_lora_delta.py {directory}")
     if (directory / ADAPTER_WEIGHTS).is_file():
         with _transformers_verbosity(logging.ERROR):  # the warm-start report lists the layers the adapters hold
             seq2seq = build_seq2seq(config.model, tokenizer)

@@ -70,3 +70,12 @@ def test_a_delta_refuses_a_base_with_other_weights(tiny_lora_config, tiny_backbo
 def test_lora_over_a_random_init_is_a_config_error(tiny_lora_config):
     with pytest.raises(ConfigError, match="model.lora: needs a pretrained backbone"):
         tiny_lora_config("model.random_init=true")
+
+
+def test_weights_of_the_former_delta_format_ask_for_the_conversion(tiny_lora_config, tmp_path):
+    lora_config = tiny_lora_config()
+    model, tokenizer, labels = trained_lora_model(lora_config)
+    save_model(model, tokenizer, labels, None, lora_config, tmp_path)
+    (tmp_path / ADAPTER_WEIGHTS).rename(tmp_path / "lora_delta.safetensors")
+    with pytest.raises(FileNotFoundError, match="former format .*scripts/convert_lora_delta.py"):
+        load_model(tmp_path)
