@@ -8,11 +8,17 @@ import sys
 
 import pytest
 
+from peft import PeftModel
+from transformers import EncoderDecoderModel, GenerationConfig
+
 from newsbrief.data import LabelSpace
 from newsbrief.infer.batch_job import load_briefer
 from newsbrief.infer.engine import DEFAULT_MODEL, NewsBrief
+from newsbrief.models.backbone import resolve_checkpoint
+from newsbrief.models.lora import ADAPTER_WEIGHTS
 
 from tests.conftest import ROOT
+from tests.plain_loading import newsbrief_tokens, plain_tokens
 
 EXAMPLES = ROOT / "examples" / "articles.jsonl"
 MAX_DELTA_BYTES = 20 * 1024 * 1024
@@ -26,7 +32,18 @@ def briefs():
 
 def test_the_committed_model_is_a_delta_within_20_mb():
     size = sum(f.stat().st_size for f in DEFAULT_MODEL.iterdir())
-    assert (DEFAULT_MODEL / "lora_delta.safetensors").is_file() and size <= MAX_DELTA_BYTES, size
+    assert (DEFAULT_MODEL / ADAPTER_WEIGHTS).is_file() and size <= MAX_DELTA_BYTES, size
+
+
+def test_plain_transformers_and_peft_over_the_pip_installed_base_write_the_same_summaries():
+    engine = NewsBrief.from_pretrained(device="cpu")
+    batch, expected = newsbrief_tokens(engine)
+    minilm = resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2")
+    base = EncoderDecoderModel.from_encoder_decoder_pretrained(minilm, minilm)  # BERT2BERT, as in Rothe et al.
+    plain = PeftModel.from_pretrained(base, DEFAULT_MODEL)
+    tokens = plain_tokens(plain, batch, engine.tokenizer.pad_token_id,
+                          generation_config=GenerationConfig.from_pretrained(DEFAULT_MODEL))
+    assert tokens == expected and all(len(row) > 2 for row in tokens)
 
 
 def copied_from(summary: str, text: str, min_words: int = 1) -> bool:

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from newsbrief.config import GenerationConfig, RunConfig
 from newsbrief.data import LabelSpace
+from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
@@ -67,7 +68,9 @@ STREAM_CHUNK = 1024
 
 class NewsBrief:
     def __init__(self, model: NewsBriefModel, tokenizer, labels: LabelSpace, thresholds: list[float],
-                 config: RunConfig):
+                 config: RunConfig, source: Path | None = None):
+        self.source = source
+        """The model directory this engine was loaded from: what save_pretrained and push_to_hub write."""
         self.model = model
         self.tokenizer = tokenizer
         self.labels = labels
@@ -77,15 +80,38 @@ class NewsBrief:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "auto",
-                        dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False) -> "NewsBrief":
-        """Load a model directory, by default the embedded one; `int8` quantizes linear layers (CPU),
-        `compile` runs torch.compile."""
+                        dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False, *,
+                        revision: str | None = None, token: str | bool | None = None,
+                        cache_dir: str | Path | None = None, trust_remote_code: bool = False) -> "NewsBrief":
+        """Load a model directory or a Hub repository ("org/name" at `revision`, through the Hugging Face
+        cache), by default the embedded model; `int8` quantizes linear layers (CPU), `compile` runs
+        torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`."""
         target = resolve_device(device)
-        loaded = load_model(DEFAULT_MODEL if path is None else path, device=target, dtype=resolve_dtype(dtype, target))
+        local = path is None or Path(path).exists()
+        directory = DEFAULT_MODEL if path is None else model_directory(path, revision, token, cache_dir,
+                                                                       trust_remote_code)
+        loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target),
+                            trust_remote_code=None if local else trust_remote_code)
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
-        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, loaded.config)
+        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, loaded.config, source=directory)
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write the model directory this engine was loaded from to `directory`, with a Hub model card."""
+        return save_directory(self._source(), self.config, directory)
+
+    def push_to_hub(self, repo_id: str, *, revision: str | None = None, private: bool | None = None,
+                    token: str | bool | None = None, commit_message: str = "Upload NewsBrief model"):
+        """Upload the model directory to the Hub repository `repo_id` (created if needed) in one commit."""
+        return push_directory(self._source(), self.config, repo_id, revision=revision, private=private,
+                              token=token, commit_message=commit_message)
+
+    def _source(self) -> Path:
+        if self.source is None:
+            raise ValueError("this NewsBrief was not loaded from a model directory: nothing to save "
+                             "(training exports one, see `newsbrief train`)")
+        return self.source
 
     @property
     def device(self) -> torch.device:

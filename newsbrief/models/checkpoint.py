@@ -1,9 +1,11 @@
 """A model directory that describes itself: weights, tokenizer, labels, thresholds, generation and run config.
 
 Layout (all loadable with no pickle):
-  config.json, generation_config.json, model.safetensors   the seq2seq backbone (save_pretrained), or
-  lora_delta.safetensors                                    for a LoRA model, only what training changed
-                                                            over the backbone named in newsbrief.yaml
+  config.json, model.safetensors                            the seq2seq part, loadable by
+                                                            `AutoModelForSeq2SeqLM.from_pretrained(dir)`, or
+  adapter_config.json, adapter_model.safetensors            for a LoRA model, only what training changed over
+                                                            the backbone, in peft's format (models/lora.py)
+  generation_config.json                                    the generation settings, for `generate`
   topic_head.safetensors                                    the topic head
   labels.json                                               label names, per-label thresholds, label masks
   tokenizer files                                           tokenizer.save_pretrained
@@ -21,20 +23,20 @@ from pathlib import Path
 import torch
 import yaml
 from safetensors.torch import load_file, save_file
-from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
 from newsbrief.config import RunConfig, from_dict, save_config
 from newsbrief.data import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
-from newsbrief.models.lora import apply_delta, save_delta
+from newsbrief.models.lora import ADAPTER_WEIGHTS, load_adapter, save_adapter
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead
 
 CONFIG_FILE = "newsbrief.yaml"
 LABELS_FILE = "labels.json"
 TOPIC_HEAD_FILE = "topic_head.safetensors"
-DELTA_FILE = "lora_delta.safetensors"
+FORMER_DELTA = "lora_delta.safetensors"  # before peft's adapter format: scripts/convert_lora_delta.py
 
 
 @dataclass
@@ -52,9 +54,12 @@ def save_model(model: NewsBriefModel, tokenizer: PreTrainedTokenizerBase, labels
     directory.mkdir(parents=True, exist_ok=True)
     seq2seq = model.seq2seq
     if config.model.lora is not None:
-        save_delta(seq2seq, directory / DELTA_FILE, config.model.backbone)
+        with torch.random.fork_rng(), _transformers_verbosity(logging.ERROR):  # the warm-start report
+            base = build_seq2seq(config.model, tokenizer)
+        save_adapter(seq2seq, base, config.model.lora, config.model.backbone, directory)
+        seq2seq.generation_config.save_pretrained(directory)
     else:
-        seq2seq.save_pretrained(directory, state_dict=unique_tensors(seq2seq.state_dict()))
+        seq2seq.save_pretrained(directory, state_dict=standalone_tensors(seq2seq))
     save_file({k: v.contiguous() for k, v in model.topic_head.state_dict().items()}, directory / TOPIC_HEAD_FILE)
     labels.save(directory / LABELS_FILE, thresholds)
     tokenizer.save_pretrained(directory)
@@ -75,32 +80,56 @@ def unique_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return unique
 
 
+def standalone_tensors(seq2seq: PreTrainedModel) -> dict[str, torch.Tensor]:
+    """The state dict that plain transformers loads whole: every weight the model's own tying restores
+    (`all_tied_weights_keys`, e.g. the LM head) left out, and every other weight that shares storage with
+    an earlier one (the decoder's copy of a BERT2BERT weight shared with the encoder) stored as a copy.
+
+    transformers has no tying flag for encoder-decoder sharing any more, and safetensors cannot hold one
+    tensor under two names: without the copies, the decoder would load half random.
+    """
+    restored = seq2seq.all_tied_weights_keys
+    seen: set[int] = set()
+    state = {}
+    for name, tensor in seq2seq.state_dict().items():
+        if name in restored:
+            continue
+        shared = tensor.data_ptr() in seen
+        seen.add(tensor.data_ptr())
+        state[name] = tensor.detach().clone() if shared else tensor.detach().contiguous()
+    return state
+
+
 def check_model_directory(directory: Path) -> None:
     for name in (CONFIG_FILE, LABELS_FILE, TOPIC_HEAD_FILE):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
 
 
-def load_model(directory: str | Path, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32) -> LoadedModel:
+def load_model(directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+               trust_remote_code: bool | None = None) -> LoadedModel:
+    """`trust_remote_code`: whether code that the directory names may run; None leaves it to its
+    newsbrief.yaml (a directory of this machine), False refuses a model that needs it."""
     directory = Path(directory)
     check_model_directory(directory)
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
+    if config.model.trust_remote_code and trust_remote_code is False:
+        raise ValueError(f"{directory}: this model runs code from its repository (model.trust_remote_code in "
+                         f"{CONFIG_FILE}); pass trust_remote_code=True if you trust it")
     remote = config.model.trust_remote_code
     tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
-    if (directory / DELTA_FILE).is_file():
-        with _transformers_verbosity(logging.ERROR):  # the warm-start report lists the layers the delta holds
+    if (directory / FORMER_DELTA).is_file():
+        raise FileNotFoundError(f"{directory}: LoRA weights in NewsBrief's former format ({FORMER_DELTA}); convert "
+                                f"them once to peft's: python scripts/convert_lora_delta.py {directory}")
+    if (directory / ADAPTER_WEIGHTS).is_file():
+        with _transformers_verbosity(logging.ERROR):  # the warm-start report lists the layers the adapters hold
             seq2seq = build_seq2seq(config.model, tokenizer)
         apply_generation_settings(seq2seq, config.generation)
-        seq2seq = apply_delta(seq2seq, config.model.lora, directory / DELTA_FILE)
-    elif config.model.share_encoder_decoder:
-        # The decoder's copies of shared weights are not stored, by design: silence the load report
-        # that would list them as missing, then share them again.
-        with _transformers_verbosity(logging.ERROR):
-            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
-        share_encoder_weights(seq2seq)
+        seq2seq = load_adapter(seq2seq, config.model.lora, directory)
     else:
         seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
+        if config.model.share_encoder_decoder:
+            share_encoder_weights(seq2seq)  # one weight again where the file holds two equal copies
     labels, thresholds = LabelSpace.load(directory / LABELS_FILE)
     model = NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
     model.topic_head = TopicHead.from_weights(load_file(directory / TOPIC_HEAD_FILE), config.model.topic_dropout)

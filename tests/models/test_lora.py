@@ -1,4 +1,4 @@
-"""LoRA training stores a delta over the backbone, and loading applies it to the same weights."""
+"""LoRA training stores its adapters in peft's format over the backbone, and loading applies them to the same weights."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from safetensors.torch import load_file, save_file
 from newsbrief.config import ConfigError
 from newsbrief.data import LabelSpace
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.checkpoint import DELTA_FILE, load_model, save_model
+from newsbrief.models.checkpoint import load_model, save_model
+from newsbrief.models.lora import ADAPTER_WEIGHTS
 from newsbrief.train.loop import build_model
 
 def trained_lora_model(config):
@@ -36,13 +37,13 @@ def logits(model, tokenizer):
     return out.logits
 
 
-def test_a_lora_model_is_stored_as_a_small_delta_and_loads_to_the_same_outputs(tiny_lora_config, tmp_path):
+def test_a_lora_model_is_stored_as_peft_adapters_and_loads_to_the_same_outputs(tiny_lora_config, tmp_path):
     lora_config = tiny_lora_config()
     model, tokenizer, labels = trained_lora_model(lora_config)
     save_model(model, tokenizer, labels, None, lora_config, tmp_path)
 
     assert not (tmp_path / "model.safetensors").exists()
-    delta = load_file(tmp_path / DELTA_FILE)
+    delta = load_file(tmp_path / ADAPTER_WEIGHTS)
     assert delta and all("lora_" in name or "crossattention" in name or "cls.predictions" in name for name in delta)
     assert not any("crossattention" in name and "lora_" in name for name in delta)  # new layers get no adapter
     assert all(t.dtype == torch.float16 for t in delta.values())
@@ -69,3 +70,12 @@ def test_a_delta_refuses_a_base_with_other_weights(tiny_lora_config, tiny_backbo
 def test_lora_over_a_random_init_is_a_config_error(tiny_lora_config):
     with pytest.raises(ConfigError, match="model.lora: needs a pretrained backbone"):
         tiny_lora_config("model.random_init=true")
+
+
+def test_weights_of_the_former_delta_format_ask_for_the_conversion(tiny_lora_config, tmp_path):
+    lora_config = tiny_lora_config()
+    model, tokenizer, labels = trained_lora_model(lora_config)
+    save_model(model, tokenizer, labels, None, lora_config, tmp_path)
+    (tmp_path / ADAPTER_WEIGHTS).rename(tmp_path / "lora_delta.safetensors")
+    with pytest.raises(FileNotFoundError, match="former format .*scripts/convert_lora_delta.py"):
+        load_model(tmp_path)

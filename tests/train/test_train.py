@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from newsbrief.data import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.checkpoint import DELTA_FILE
+from newsbrief.models.lora import ADAPTER_WEIGHTS
 from newsbrief.train.checkpointing import load_weights
 from newsbrief.train.loop import build_model, train
 
@@ -97,6 +97,6 @@ def test_lora_training_exports_a_delta_that_briefs(tiny_lora_config):
     config = tiny_lora_config("train.max_steps=3", "train.eval_every=3", "train.eval_max_examples=4",
                               "train.tensorboard=false")
     model_dir = train(config)
-    assert (model_dir / DELTA_FILE).is_file() and not (model_dir / "model.safetensors").exists()
+    assert (model_dir / ADAPTER_WEIGHTS).is_file() and not (model_dir / "model.safetensors").exists()
     briefs = NewsBrief.from_pretrained(model_dir, device="cpu").predict(TEXTS)
     assert [b.id for b in briefs] == ["0", "1", "2"]
