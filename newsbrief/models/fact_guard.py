@@ -16,7 +16,7 @@ one the article spells whole. Units, by the same rules for the article and the s
   as the summary's first word when the article writes it as an acronym ("EC").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
 the greedy loop (which passes the rows still decoding) as in `generate`'s beam search. The best
-`candidates` tokens of a row are tried first, then, where too few of them pass, the whole vocabulary.
+`candidates` tokens of a row are tried first, then, where none of them passes, the whole vocabulary.
 A row with no allowed token at all is blocked: it is sent to its end token and reported in `blocked`,
 for the caller to decode again without the guard.
 """
@@ -209,7 +209,7 @@ class FactGuard(LogitsProcessor):
             article = article_of[row]
             allowed = self._allowed(history, [t for t, v in zip(order, values) if v > -float("inf")],
                                     self.articles[article])
-            if len(allowed) < self.keep:  # rare: look further down, in the whole vocabulary
+            if not allowed:  # rare: look further down, in the whole vocabulary
                 order = scores[row].argsort(descending=True)
                 order = order[torch.isfinite(scores[row, order])].tolist()
                 allowed = self._allowed(history, order, self.articles[article])
