@@ -1,10 +1,10 @@
-"""Training throughput: NewsBrief's own loop against Hugging Face's Seq2SeqTrainer, in one run on CPU.
+"""Training throughput: NewsBrief's own loop against Hugging Face's Seq2SeqTrainer, on CPU, in rounds.
 
-What is measured: training examples per second over the same number of optimizer steps, for the same
-NewsBriefModel (summary cross-entropy + masked topic BCE, built by `newsbrief.train.loop.build_model`),
-the same tokenized real articles (Reuters, BBC, AG News from ../shared/data, read and tokenized with
-newsbrief.data as configs/minilm-news.yaml says), the same batch size, fp32, the same learning rate,
-warm-up, weight decay and seed. Three peers run one after another in this process:
+What is measured: real (non-padding) tokens per second, and examples per second beside it, over the same
+number of optimizer steps, for the same NewsBriefModel (summary cross-entropy + masked topic BCE, built
+by `newsbrief.train.loop.build_model`), the same tokenized real articles (Reuters, BBC, AG News from
+../shared/data, read and tokenized with newsbrief.data as configs/minilm-news.yaml says), the same batch
+size, fp32, the same learning rate, warm-up, weight decay and seed. Three peers:
 
   newsbrief          `newsbrief.train.loop.train(config)`, which batches articles of similar length together
   trainer            Seq2SeqTrainer with its default random batches (how users run it), compute_loss
@@ -13,24 +13,22 @@ warm-up, weight decay and seed. Three peers run one after another in this proces
                      name for the former `group_by_length=True`), for honesty: most of NewsBrief's lead
                      comes from less padding, which the Trainer can also have when asked
 
-Only training steps are timed (data loading and collation inside the steps included; reading and
-tokenizing the corpora, building the model, the loop's final evaluation and export are not), and the
-first `--warmup` steps are excluded for every peer. The same steps are timed for every peer, so as long
-as no peer reaches the end of the training set (checked and reported), every peer is timed on the same
-number of examples.
+Why tokens: each peer draws its own batches, so its timed steps carry a different mix of article
+lengths (with the shipped seed NewsBrief's carried 142 real tokens per example against the peers'
+152-166); examples/s alone would credit that chance to the faster peer. Real tokens are the work every
+peer must do; padding is the work a peer chooses to waste, so it is not counted.
 
-How each peer is timed:
-  newsbrief  the loop logs `examples_per_second` into <output_dir>/logs/metrics.jsonl; with
-             train.log_every=1 each record covers exactly one step (from the previous log call to this
-             one). The step's examples are known exactly because the loop's batches are a pure function,
-             `newsbrief.data.epoch_batches(lengths, batch_size, seed, epoch, group_by_length)`, so each
-             step's seconds = its examples / its logged rate. Timed seconds sum over the timed steps.
-  trainer    a TrainerCallback takes the wall time at every on_step_end; the collator records each
-             batch's size and padding in the order batches are made (with gradient accumulation 1, batch
-             k is step k). Timed seconds = time at the last step's end - time at the warm-up's last end.
+How every peer is timed, the same way: a global optimizer-step hook
+(`torch.optim.optimizer.register_optimizer_step_post_hook`) notes the clock at the end of every
+optimizer step, whoever's loop calls it. A peer's timed seconds = the clock at its last step's end - the
+clock at the end of its `--warmup` untimed steps (its own warm-up, every run). Data loading and collation
+inside the steps count; reading and tokenizing the corpora, building the model, the loop's final
+evaluation and export do not. Each peer's batches are recorded as they are collated (NewsBrief's loop
+collates with `newsbrief.data.Collator` too), so tokens and padding are counted from the batches it ran.
 
-Padding fraction: padding tokens / all tokens in the padded input_ids and labels tensors of the timed
-steps, computed from the unpadded lengths the same way for every peer.
+Rounds: the peers run `--rounds` times (default 3), in a rotated order (each peer first in one round), so
+that neither a cold first run nor drift in a shared machine's load favours one of them. Printed: each
+run, and per peer pair the median of the per-round ratios with their range.
 
 All peers run on the CPU (CUDA is hidden from this process) with torch's default thread settings.
 """
@@ -44,6 +42,7 @@ os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark for every peer, even 
 import argparse
 import gc
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -58,18 +57,47 @@ CONFIG = REPO / "configs" / "minilm-news.yaml"
 TINY_CONFIG = REPO / "configs" / "tiny.yaml"
 
 
+PEERS = ("newsbrief", "trainer", "trainer-grouped")
+
+
 @dataclass
 class Result:
     peer: str
+    round: int
     steps: int
-    examples: int
+    count: "PaddingCount"
     seconds: float
-    padding: float
     note: str = ""
 
     @property
     def rate(self) -> float:
-        return self.examples / self.seconds
+        return self.count.examples / self.seconds
+
+    @property
+    def token_rate(self) -> float:
+        """Real (non-padding) input and label tokens per second."""
+        return self.count.real / self.seconds
+
+
+class StepClock:
+    """The clock at the end of every optimizer step, of any optimizer, while in the `with` block: one
+    measurement for every peer, outside all of them."""
+
+    def __enter__(self) -> "StepClock":
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        self.ends: list[float] = []
+        self.handle = register_optimizer_step_post_hook(lambda *_: self.ends.append(time.perf_counter()))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.remove()
+
+    def timed_seconds(self, peer: str, warmup: int, steps: int) -> float:
+        """From the end of the warm-up's last step to the end of the last step."""
+        if len(self.ends) < steps:
+            sys.exit(f"train_throughput: {peer} took {len(self.ends)} optimizer steps; expected {steps}")
+        return self.ends[steps - 1] - self.ends[warmup - 1]
 
 
 class PaddingCount:
@@ -100,13 +128,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=None,
                         help="first steps left out of the timing for every peer, at least 1 "
                              "(default min(5, steps // 3))")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times each peer runs, in rotated order; the ratios' median is reported (default 3)")
     parser.add_argument("--tiny", action="store_true",
                         help="use configs/tiny.yaml's model section (random tiny BERT2BERT): a quick smoke test")
     args = parser.parse_args()
     if args.warmup is None:
         args.warmup = max(1, min(5, args.steps // 3))
-    if not 1 <= args.warmup < args.steps:  # the Trainer's clock starts at the end of a step
+    if not 1 <= args.warmup < args.steps:  # the clock starts at the end of a step
         parser.error(f"--warmup must be in [1, --steps); got {args.warmup} with --steps {args.steps}")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return args
 
 
@@ -129,7 +161,7 @@ def make_config(args: argparse.Namespace, output_dir: Path):
         f"train.warmup_steps={args.steps // 10}",  # the config's 100 would exceed a short run
         "train.precision=fp32",
         "train.group_by_length=true",
-        "train.log_every=1",                       # one throughput record per step
+        f"train.log_every={args.steps}",           # the Trainer peers log nothing either
         f"train.eval_every={args.steps}",          # no evaluation before the last step
         "train.eval_max_examples=8",               # the untimed final evaluation and export stay short
         "train.tune_thresholds=false",
@@ -171,30 +203,26 @@ def newsbrief_batches(train_set, config, steps: int) -> list[list[int]]:
     return batches[:steps]
 
 
-def run_newsbrief(config, train_set, warmup: int) -> Result:
+def run_newsbrief(config, train_set, warmup: int, round_: int, output_dir: Path) -> Result:
     from newsbrief.train.loop import train
 
+    config.train.output_dir = str(output_dir)
     steps = config.train.max_steps
-    train(config)
-    records = [json.loads(line) for line in (Path(config.train.output_dir) / "logs" / "metrics.jsonl").open()]
-    rates = {r["step"]: r["examples_per_second"] for r in records if r["split"] == "train"}
-    missing = [s for s in range(warmup + 1, steps + 1) if s not in rates]
-    if missing:
-        sys.exit(f"train_throughput: no examples_per_second logged for steps {missing[:5]}...")
+    with StepClock() as clock:
+        train(config)
     input_lengths, label_lengths = train_set["length"], [len(ids) for ids in train_set["labels"]]
-    batches = newsbrief_batches(train_set, config, steps)
-    count, seconds = PaddingCount(), 0.0
-    for step, batch in enumerate(batches[warmup:], start=warmup + 1):
+    count = PaddingCount()
+    for batch in newsbrief_batches(train_set, config, steps)[warmup:]:
         count.add([input_lengths[i] for i in batch], [label_lengths[i] for i in batch])
-        seconds += len(batch) / rates[step]
     wrapped = steps * config.train.batch_size > len(train_set)
-    return Result("newsbrief", steps - warmup, count.examples, seconds, count.fraction(),
+    return Result("newsbrief", round_, steps - warmup, count, clock.timed_seconds("newsbrief", warmup, steps),
                   "passed the end of the training set" if wrapped else "")
 
 
-def run_trainer(config, tokenizer, labels, train_set, warmup: int, grouped: bool, output_dir: Path) -> Result:
+def run_trainer(config, tokenizer, labels, train_set, warmup: int, grouped: bool, round_: int,
+                output_dir: Path) -> Result:
     from accelerate.utils import set_seed
-    from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback
+    from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments
 
     from newsbrief.data import Collator
     from newsbrief.train.loop import build_model
@@ -212,13 +240,6 @@ def run_trainer(config, tokenizer, labels, train_set, warmup: int, grouped: bool
         def __call__(self, examples):
             self.lengths.append(([len(e["input_ids"]) for e in examples], [len(e["labels"]) for e in examples]))
             return super().__call__(examples)
-
-    class StepClock(TrainerCallback):
-        def __init__(self):
-            self.ends: list[float] = []
-
-        def on_step_end(self, args, state, control, **kwargs):
-            self.ends.append(time.perf_counter())
 
     class MultitaskTrainer(Seq2SeqTrainer):
         """What a user writes for a multi-task model whose forward returns its own loss."""
@@ -255,24 +276,22 @@ def run_trainer(config, tokenizer, labels, train_set, warmup: int, grouped: bool
         remove_unused_columns=False,
     )
     collator = RecordingCollator(tokenizer.pad_token_id)
-    clock = StepClock()
     trainer = MultitaskTrainer(model=model, args=args,
                                train_dataset=train_set.select_columns(MODEL_COLUMNS + ["length"]),
-                               data_collator=collator, processing_class=tokenizer, callbacks=[clock])
-    trainer.train()
+                               data_collator=collator, processing_class=tokenizer)
+    peer = "trainer-grouped" if grouped else "trainer"
     steps = tc.max_steps
-    if len(clock.ends) != steps or len(collator.lengths) < steps:
-        sys.exit(f"train_throughput: the Trainer ran {len(clock.ends)} steps and made {len(collator.lengths)} "
-                 f"batches; expected {steps}")
+    with StepClock() as clock:
+        trainer.train()
+    seconds = clock.timed_seconds(peer, warmup, steps)
+    if len(collator.lengths) < steps:
+        sys.exit(f"train_throughput: the Trainer made {len(collator.lengths)} batches; expected {steps}")
     count = PaddingCount()
-    for inputs, targets in collator.lengths[warmup:steps]:
+    for inputs, targets in collator.lengths[warmup:steps]:  # gradient accumulation 1: batch k is step k
         count.add(inputs, targets)
-    seconds = clock.ends[steps - 1] - clock.ends[warmup - 1]
     wrapped = steps * tc.batch_size > len(train_set)
     del trainer, model
-    gc.collect()
-    return Result("trainer-grouped" if grouped else "trainer", steps - warmup, count.examples, seconds,
-                  count.fraction(), "passed the end of the training set" if wrapped else "")
+    return Result(peer, round_, steps - warmup, count, seconds, "passed the end of the training set" if wrapped else "")
 
 
 def main() -> None:
@@ -283,29 +302,45 @@ def main() -> None:
     import torch
 
     datasets.disable_progress_bars()
+    results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="newsbrief-throughput-") as tmp:
         tmp = Path(tmp)
         config = make_config(args, tmp / "newsbrief")
         tokenizer, labels, train_set = prepare_data(config)
         backbone = "tiny random (configs/tiny.yaml)" if args.tiny else config.model.backbone
         print(f"model {backbone}; {len(train_set)} training examples; batch {args.batch_size}; {args.steps} steps, "
-              f"first {args.warmup} untimed; fp32 on CPU, {torch.get_num_threads()} torch threads", flush=True)
-        results = [run_newsbrief(config, train_set, args.warmup)]
-        gc.collect()
-        results.append(run_trainer(config, tokenizer, labels, train_set, args.warmup, False, tmp / "trainer"))
-        results.append(run_trainer(config, tokenizer, labels, train_set, args.warmup, True, tmp / "trainer-grouped"))
+              f"first {args.warmup} untimed; {args.rounds} rounds; fp32 on CPU, {torch.get_num_threads()} torch "
+              f"threads", flush=True)
+        print_row(None)
+        for round_ in range(args.rounds):
+            for peer in PEERS[round_ % len(PEERS):] + PEERS[:round_ % len(PEERS)]:
+                output_dir = tmp / f"{peer}-{round_}"
+                if peer == "newsbrief":
+                    result = run_newsbrief(config, train_set, args.warmup, round_, output_dir)
+                else:
+                    result = run_trainer(config, tokenizer, labels, train_set, args.warmup,
+                                         peer == "trainer-grouped", round_, output_dir)
+                gc.collect()
+                results.append(result)
+                print_row(result)
 
     print()
-    print(f"{'peer':<16} {'steps':>5} {'examples':>8} {'seconds':>8} {'examples/s':>10} {'padding':>8}")
-    for r in results:
-        print(f"{r.peer:<16} {r.steps:>5} {r.examples:>8} {r.seconds:>8.2f} {r.rate:>10.2f} {r.padding:>8.1%}"
-              + (f"  ({r.note})" if r.note else ""))
-    if len({r.examples for r in results}) != 1:
-        print("note: the peers were timed on different numbers of examples (a partial batch at an epoch's end); "
-              "raise --max-examples so that steps x batch size fits in the training set")
-    newsbrief, trainer, grouped = results
-    print(f"ratio newsbrief/trainer-grouped: {newsbrief.rate / grouped.rate:.2f}")
-    print(f"ratio newsbrief/trainer: {newsbrief.rate / trainer.rate:.2f}")
+    for other in ("trainer-grouped", "trainer"):
+        for unit, rate in (("real tokens/s", "token_rate"), ("examples/s", "rate")):
+            ratios = [getattr(ours, rate) / getattr(theirs, rate) for ours in results for theirs in results
+                      if ours.peer == "newsbrief" and theirs.peer == other and ours.round == theirs.round]
+            print(f"ratio newsbrief/{other}, {unit}: median {statistics.median(ratios):.2f} "
+                  f"(range {min(ratios):.2f}-{max(ratios):.2f} over {len(ratios)} rounds)")
+
+
+def print_row(r: Result | None) -> None:
+    if r is None:
+        print(f"{'peer':<16} {'round':>5} {'steps':>5} {'examples':>8} {'tokens/ex':>9} {'seconds':>8} "
+              f"{'examples/s':>10} {'tokens/s':>9} {'padding':>8}")
+        return
+    print(f"{r.peer:<16} {r.round:>5} {r.steps:>5} {r.count.examples:>8} {r.count.real / r.count.examples:>9.1f} "
+          f"{r.seconds:>8.2f} {r.rate:>10.2f} {r.token_rate:>9.0f} {r.count.fraction():>8.1%}"
+          + (f"  ({r.note})" if r.note else ""), flush=True)
 
 
 if __name__ == "__main__":

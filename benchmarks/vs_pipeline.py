@@ -10,14 +10,23 @@ on CPU.
              pass feeding both the topic head and generation; without the fact guard, which the peer lacks
   +guard     the same with `fact_guard=True` (names and numbers from the article only)
 
+<<<<<<< HEAD
 Prints articles/s for each, the ratio (target: at least 3x), how many summaries (up to case and
 spacing) and topic sets differ, the ceiling on the ratio that the encoder pass alone sets, and what
 the fact guard costs (target: at most 10% of articles/s).
+=======
+Each side first briefs `--warmup` articles untimed (kernels, allocator and caches warm), then the two
+are timed in alternating order over `--rounds` rounds (default 3), each side first in turn. Prints
+articles/s for both per round, the median ratio with its range (target: at least 3x), how many summaries
+(up to case and spacing) and topic sets differ, and the ceiling on the ratio that the encoder pass alone
+sets (timed once per round, after the two).
+>>>>>>> issue-20
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 
@@ -56,6 +65,8 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="a NewsBrief model directory")
     parser.add_argument("--articles", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds, sides alternating (default 3)")
+    parser.add_argument("--warmup", type=int, default=32, help="articles each side briefs untimed first")
     args = parser.parse_args()
 
     texts = [r["text"] for r in real_articles(args.articles)]
@@ -65,33 +76,43 @@ def main() -> None:
     print(f"model {args.model}; {len(texts)} articles; batch {args.batch_size}; greedy, "
           f"max {briefer.config.generation.max_new_tokens} new tokens; {torch.get_num_threads()} threads")
 
-    started = time.perf_counter()
-    ours = briefer.predict(texts, fact_guard=False)
-    newsbrief_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    guarded = briefer.predict(texts, fact_guard=True)
-    guarded_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    theirs, their_probs = hf_loop_briefs(briefer, texts, args.batch_size)
-    hf_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    briefer.topic_scores(texts)  # the encoder pass alone: what any engine with exact outputs must still run
-    encoder_seconds = time.perf_counter() - started
+    sides = {"newsbrief": lambda batch: briefer.predict(batch, fact_guard=False),
+             "+guard": lambda batch: briefer.predict(batch, fact_guard=True),
+             "hf-loop": lambda batch: hf_loop_briefs(briefer, batch, args.batch_size)}
+    for brief in sides.values():
+        brief(texts[:args.warmup])
+    seconds: dict[str, list[float]] = {name: [] for name in [*sides, "encoder"]}
+    outputs = {}
+    for round_ in range(args.rounds):
+        for name in (list(sides) if round_ % 2 == 0 else list(sides)[::-1]):
+            started = time.perf_counter()
+            outputs[name] = sides[name](texts)
+            seconds[name].append(time.perf_counter() - started)
+            print(f"round {round_} {name:10s} {seconds[name][-1]:8.1f} s  {len(texts) / seconds[name][-1]:8.2f} "
+                  f"articles/s", flush=True)
+        started = time.perf_counter()
+        briefer.topic_scores(texts)  # the encoder pass alone: what any engine with exact outputs must still run
+        seconds["encoder"].append(time.perf_counter() - started)
+    ours, guarded, (theirs, their_probs) = outputs["newsbrief"], outputs["+guard"], outputs["hf-loop"]
 
     differ = [i for i, (b, s) in enumerate(zip(ours, theirs)) if same_words(b.summary) != same_words(s)]
     their_topics = [{briefer.labels.names[j] for j in np.flatnonzero(p >= briefer.thresholds)} for p in their_probs]
     topics_differ = sum({label for label, _ in b.topics} != t for b, t in zip(ours, their_topics))
-    for name, seconds in (("newsbrief", newsbrief_seconds), ("+guard", guarded_seconds), ("hf-loop", hf_seconds)):
-        print(f"{name:10s} {seconds:8.1f} s  {len(texts) / seconds:8.2f} articles/s")
     print(f"summaries that differ: {len(differ)} of {len(texts)} ({100 * len(differ) / len(texts):.1f}%)"
           + (f"; first: #{differ[0]}: {ours[differ[0]].summary!r} vs {theirs[differ[0]]!r}" if differ else ""))
     print(f"topic sets that differ: {topics_differ} of {len(texts)}")
-    print(f"ratio newsbrief/hf-loop: {hf_seconds / newsbrief_seconds:.2f}")
+    ratios = [hf / nb for hf, nb in zip(seconds["hf-loop"], seconds["newsbrief"])]
+    ceilings = [hf / encoder for hf, encoder in zip(seconds["hf-loop"], seconds["encoder"])]
+    print(f"ratio newsbrief/hf-loop: median {statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f} "
+          f"over {args.rounds} rounds)")
+    encoder_share = statistics.median(e / n for e, n in zip(seconds["encoder"], seconds["newsbrief"]))
+    print(f"encoder pass alone: median {statistics.median(seconds['encoder']):.1f} s, {100 * encoder_share:.0f}% of "
+          f"newsbrief; with decoding free, the ratio could reach {statistics.median(ceilings):.2f}")
+    guard_costs = [1 - nb / guard for nb, guard in zip(seconds["newsbrief"], seconds["+guard"])]
     changed = sum(a.summary != b.summary for a, b in zip(ours, guarded))
-    print(f"fact guard: {100 * (1 - newsbrief_seconds / guarded_seconds):.1f}% fewer articles/s; "
-          f"{changed} of {len(texts)} summaries changed, {sum(b.guard_fallback for b in guarded)} fell back")
-    print(f"encoder pass alone: {encoder_seconds:.1f} s, {100 * encoder_seconds / newsbrief_seconds:.0f}% of newsbrief; "
-          f"with decoding free, the ratio could reach {hf_seconds / encoder_seconds:.2f}")
+    print(f"fact guard: median {100 * statistics.median(guard_costs):.1f}% fewer articles/s (range "
+          f"{100 * min(guard_costs):.1f}-{100 * max(guard_costs):.1f}); {changed} of {len(texts)} summaries changed, "
+          f"{sum(b.guard_fallback for b in guarded)} fell back")
 
 
 def same_words(summary: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -46,10 +47,29 @@ def test_plain_transformers_and_peft_over_the_pip_installed_base_write_the_same_
     assert tokens == expected and all(len(row) > 2 for row in tokens)
 
 
-def copied_from(summary: str, text: str, min_words: int = 1) -> bool:
-    """Whether the summary is a run of at least `min_words` words cut out of the article."""
-    words = summary.lower().split()
-    return len(words) >= min_words and " ".join(words) in " ".join(text.lower().split())
+COPIED_RUN = 5
+"""Words in a row, taken from the article, that make a summary a copy; shorter runs are names and stock
+phrases ("Bank of England", "California startup unveiled"). Measured: at most 3 in the demo's summaries
+and in the 210 of BBC's test split."""
+
+
+def longest_copied_run(summary: str, text: str) -> int:
+    """The most consecutive words of the summary that occur, in that order, in the article: a summary
+    that copies one clause and adds a word of its own is still a copy."""
+    words, article = re.findall(r"\w+", summary.lower()), " " + " ".join(re.findall(r"\w+", text.lower())) + " "
+    longest = 0
+    for start in range(len(words)):
+        while start + longest < len(words) and " " + " ".join(words[start:start + longest + 1]) + " " in article:
+            longest += 1
+    return longest
+
+
+def test_a_copied_run_is_counted_inside_a_summary_of_other_words():
+    text = "Acme Corp said on Monday that quarterly profit rose 28 percent on strong sales."
+    assert longest_copied_run("Acme: quarterly profit rose 28 percent, shares up", text) == 5
+    assert longest_copied_run("Acme profit jumps", text) == 1
+    assert longest_copied_run("Profit, rose: 28 percent!", text) == 4  # punctuation and case aside
+    assert longest_copied_run("percent 28 rose", text) == 1
 
 
 def test_summaries_are_one_short_line_and_not_a_copy_of_the_lead(briefs):
@@ -58,7 +78,7 @@ def test_summaries_are_one_short_line_and_not_a_copy_of_the_lead(briefs):
         assert brief.summary and "\n" not in brief.summary and len(brief.summary.split()) <= 30, brief
         # Written, not cut out of the lead. A headline may reuse a short phrase of it: the model's "California
         # startup unveiled" for "A California startup unveiled a smartphone chip on Wednesday...".
-        assert not copied_from(brief.summary, texts[id_], min_words=6), brief
+        assert longest_copied_run(brief.summary, texts[id_]) < COPIED_RUN, brief
         assert "READ MORE" not in brief.summary and "Loading" not in brief.summary, brief
 
 
@@ -67,7 +87,7 @@ def test_summaries_of_real_articles_are_rarely_a_phrase_cut_out_of_them(shared_d
     articles = [a for a in articles if a["split"] == "test"]
     # Summaries come from the first window either way; truncation spares the topics' extra windows.
     briefs = load_briefer(None, device="cpu", long_articles="truncate").predict(articles)
-    copied = [b.summary for b, a in zip(briefs, articles) if copied_from(b.summary, a["text"])]
+    copied = [b.summary for b, a in zip(briefs, articles) if longest_copied_run(b.summary, a["text"]) >= COPIED_RUN]
     assert len(copied) <= 0.02 * len(articles), copied
 
 

@@ -65,4 +65,7 @@ def test_int8_quantized_model_briefs_close_to_fp32(tiny_model_dir):
     int8 = NewsBrief.from_pretrained(tiny_model_dir, device="cpu", int8=True)
     _, p32 = fp32.summarize_and_score([SHORT, _words(40)])
     _, p8 = int8.summarize_and_score([SHORT, _words(40)])
-    assert abs(p32 - p8).max() < 0.05
+    # The scores span about 0.32-0.59 and int8 moved them by at most 0.0021 (measured): 0.01 leaves room
+    # for other CPUs' kernels, while a broken quantization (0.05 was a fifth of the range) fails.
+    assert abs(p32 - p8).max() < 0.01
+    assert (p32 != p8).any()  # the int8 model is a different model: quantization took effect

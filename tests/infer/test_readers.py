@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsbrief.infer.job_errors import BatchJobError
-from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
+from newsbrief.infer.readers import PARQUET_BATCH, InputFile, Row, expand_inputs, flag_duplicates, read_rows
 
 GOOD = "Acme Corp said quarterly profit rose 28 percent on strong sales."
 
@@ -72,6 +72,16 @@ def test_parquet_rows_are_numbered_from_one_and_ids_become_strings(tmp_path):
         ("a.parquet:1", "7", None), ("a.parquet:2", "a.parquet:2", None), ("a.parquet:3", "9", "no 'body'")]
 
 
+def test_parquet_rows_are_numbered_across_record_batches(tmp_path):
+    # More rows than one record batch (PARQUET_BATCH), in several row groups: numbering never restarts.
+    source = tmp_path / "big.parquet"
+    count = 2 * PARQUET_BATCH + 7
+    pq.write_table(pa.table({"text": [f"{GOOD} {i}" for i in range(count)]}), source, row_group_size=50)
+    rows = rows_of(source)
+    assert [r.where for r in rows] == [f"big.parquet:{n}" for n in range(1, count + 1)]
+    assert [r.text for r in rows] == [f"{GOOD} {i}" for i in range(count)]
+
+
 @pytest.mark.parametrize("name, content", [("a.csv", b"id,title\n1,x\n"), ("a.parquet", None)])
 def test_a_file_without_the_text_column_is_fatal(tmp_path, name, content):
     source = tmp_path / name
@@ -98,6 +108,14 @@ def test_later_rows_with_a_seen_id_are_duplicates_under_their_place():
     flagged = list(flag_duplicates(rows))
     assert [(r.key, r.problem) for r in flagged] == [
         ("a", None), ("b", None), ("f:3", "duplicate id 'a'"), ("f:4", None)]
+
+
+def test_an_id_first_seen_on_an_error_row_is_taken():
+    # The error row's record is written under its id, so a later good row with that id would be a second record.
+    rows = [Row("f:1", "a", problem="'text' is empty"), Row("f:2", "a", GOOD), Row("f:3", "b", GOOD)]
+    flagged = list(flag_duplicates(rows))
+    assert [(r.where, r.key, r.problem) for r in flagged] == [
+        ("f:1", "a", "'text' is empty"), ("f:2", "f:2", "duplicate id 'a'"), ("f:3", "b", None)]
 
 
 @pytest.fixture

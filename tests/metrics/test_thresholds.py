@@ -46,3 +46,20 @@ def test_rare_labels_and_masked_cells_keep_the_default():
     masks[:, 1] = 0  # label 1 annotated nowhere
     thresholds = tune_thresholds(probs, targets, masks, min_positives=5)
     assert thresholds.tolist() == [0.5, 0.5]
+
+
+def test_unannotated_cells_count_for_nothing_however_high_they_score():
+    # Label 1 is annotated on the first half only, where 0.9 means yes and 0.1 means no: any threshold
+    # in (0.1, 0.9] is perfect, so it keeps the default. The unannotated half (target 0, as the data
+    # leaves it) scores 0.7: counted as negatives, those cells would push the threshold above 0.7.
+    n = 200
+    targets = np.zeros((n, 2))
+    targets[::2, 0] = 1
+    targets[: n // 2: 3, 1] = 1
+    probs = np.where(targets > 0, 0.9, 0.1)
+    probs[n // 2:, 1] = 0.7
+    masks = np.ones_like(targets)
+    masks[n // 2:, 1] = 0
+    thresholds = tune_thresholds(probs, targets, masks)
+    assert thresholds.tolist() == [0.5, 0.5]
+    assert _micro_f1(probs, targets, masks, thresholds) == 1.0

@@ -1,5 +1,7 @@
 """The multi-task model: masked topic loss, pooling over real tokens only, and a lossless directory round trip."""
 
+import math
+
 import pytest
 import torch
 
@@ -29,6 +31,18 @@ def test_masked_cells_are_neither_positive_nor_negative():
     assert as_positive == as_negative
     unmasked = masked_bce(logits, torch.tensor([[1.0, 1.0, 0.0]]), torch.ones(1, 3))
     assert unmasked != as_positive
+
+
+def test_masked_loss_is_the_mean_over_annotated_cells_only():
+    # One annotated cell of four: the loss is that cell's BCE (ln 2 at logit 0), not a quarter of it.
+    logits = torch.tensor([[0.0, 3.0], [-2.0, 1.0]])
+    targets = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    mask = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    assert masked_bce(logits, targets, mask).item() == pytest.approx(math.log(2))
+    mask = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
+    annotated = mask > 0
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[annotated], targets[annotated])
+    assert masked_bce(logits, targets, mask).item() == pytest.approx(expected.item())
 
 
 def test_topic_head_ignores_padding():

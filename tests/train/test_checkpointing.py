@@ -1,5 +1,7 @@
 """Checkpoints: pickle-free optimizer round trip, atomic publication, pruning to the best k, the best one."""
 
+import json
+
 import torch
 
 from newsbrief.train.checkpointing import (
@@ -46,6 +48,29 @@ def test_checkpoint_round_trip_restores_model_optimizer_schedule_and_rng(tmp_pat
         assert torch.equal(value, fresh_optimizer.state_dict()["state"][0][key])
     assert fresh_scheduler.last_epoch == scheduler.last_epoch
     assert not list(directory.glob("*.bin")) and not list(directory.glob("*.pkl"))
+
+
+def test_restoring_into_an_optimizer_that_took_no_steps_gives_the_saved_state(tmp_path):
+    # The round trip above restores into an optimizer that replayed the same seeded steps, which already
+    # equals the saved one; a resumed run starts from one that has taken none.
+    model, optimizer, scheduler = _stepped_model()
+    directory = checkpoint_dir(tmp_path, 3)
+    save_checkpoint(directory, model, optimizer, scheduler, TrainerState(step=3))
+    fresh = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    fresh_optimizer = torch.optim.AdamW(fresh.parameters(), lr=0.1)
+    fresh_scheduler = torch.optim.lr_scheduler.LambdaLR(fresh_optimizer, lambda step: 1.0 / (step + 1))
+    assert not fresh_optimizer.state_dict()["state"]
+    restore_checkpoint(directory, fresh, fresh_optimizer, fresh_scheduler)
+
+    saved, restored = optimizer.state_dict(), fresh_optimizer.state_dict()
+    assert restored["state"].keys() == saved["state"].keys() == {0, 1, 2, 3}
+    for index, values in saved["state"].items():
+        assert restored["state"][index].keys() == values.keys()
+        for key, value in values.items():
+            assert torch.equal(torch.as_tensor(restored["state"][index][key]), torch.as_tensor(value)), (index, key)
+    assert restored["param_groups"] == json.loads(json.dumps(saved["param_groups"]))  # betas: a list, not a tuple
+    assert fresh_scheduler.state_dict() == scheduler.state_dict()
+    assert fresh_scheduler.get_last_lr() == scheduler.get_last_lr() == [0.1 / 4]
 
 
 def test_an_unfinished_save_is_ignored_and_cleaned(tmp_path):
