@@ -10,17 +10,11 @@ on CPU.
              pass feeding both the topic head and generation; without the fact guard, which the peer lacks
   +guard     the same with `fact_guard=True` (names and numbers from the article only)
 
-<<<<<<< HEAD
-Prints articles/s for each, the ratio (target: at least 3x), how many summaries (up to case and
-spacing) and topic sets differ, the ceiling on the ratio that the encoder pass alone sets, and what
-the fact guard costs (target: at most 10% of articles/s).
-=======
-Each side first briefs `--warmup` articles untimed (kernels, allocator and caches warm), then the two
-are timed in alternating order over `--rounds` rounds (default 3), each side first in turn. Prints
-articles/s for both per round, the median ratio with its range (target: at least 3x), how many summaries
-(up to case and spacing) and topic sets differ, and the ceiling on the ratio that the encoder pass alone
-sets (timed once per round, after the two).
->>>>>>> issue-20
+Each side first briefs `--warmup` articles untimed (kernels, allocator and caches warm), then the
+three are timed in alternating order over `--rounds` rounds (default 3). Prints articles/s for each per
+round, the median ratio with its range (target: at least 3x), how many summaries (up to case and
+spacing) and topic sets differ, the ceiling on the ratio that the encoder pass alone sets (timed once
+per round, after the others), and what the fact guard costs (target: at most 10% of articles/s).
 """
 
 from __future__ import annotations
