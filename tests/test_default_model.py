@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.batch_job import load_briefer
 from newsbrief.infer.engine import DEFAULT_MODEL, NewsBrief
 
