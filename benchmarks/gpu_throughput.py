@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 import torch
+from transformers import AutoTokenizer
 
 from bart_model import build_bart, make_newsbrief_dir
-from newsbrief.config import ModelConfig
-from newsbrief.infer.engine import NewsBrief
-from newsbrief.models.backbone import load_tokenizer
+from newsbrief.infer.engine import DEFAULT_MODEL, NewsBrief
 
 NEW_TOKENS = 64
 MAX_LENGTH = 512
@@ -46,7 +45,7 @@ def _synchronize() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=4096)
+    parser.add_argument("--articles", type=int, help="default: 4096, or 64 with --smoke")
     parser.add_argument("--batch-sizes", default="64,128,256")
     parser.add_argument("--out", default="gpu_throughput.json")
     parser.add_argument("--smoke", action="store_true", help="a tiny model on the CPU: checks the script runs")
@@ -54,11 +53,12 @@ def main() -> None:
     device, dtype, d_model, layers = ("cpu", "fp32", 64, 1) if args.smoke else ("cuda", "bf16", 768, 6)
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("gpu_throughput: no CUDA device (use --smoke to check the script on a CPU)")
-    texts = synthetic_articles(args.articles)
+    texts = synthetic_articles(args.articles or (64 if args.smoke else 4096))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        tokenizer = load_tokenizer(ModelConfig())
+        # MiniLM's vocabulary, from the default model inside the package: the device machine has no Hub.
+        tokenizer = AutoTokenizer.from_pretrained(DEFAULT_MODEL)
         build_bart(tokenizer, tmp / "bart", d_model=d_model, layers=layers, new_tokens=NEW_TOKENS,
                    max_length=MAX_LENGTH, seed=0)
         for batch_size in [int(b) for b in args.batch_sizes.split(",")]:

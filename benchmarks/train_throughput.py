@@ -178,7 +178,8 @@ def make_config(args: argparse.Namespace, output_dir: Path):
 
 def prepare_data(config):
     """The training set exactly as `train(config)` builds it: same reading, label space and tokenization."""
-    from newsbrief.data import LabelSpace, concatenate, read_corpora, tokenize
+    from newsbrief.data import concatenate, read_corpora, tokenize
+    from newsbrief.labels import LabelSpace
     from newsbrief.models.backbone import load_tokenizer
 
     tokenizer = load_tokenizer(config.model)

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from newsbrief.config import DataConfig, SourceConfig
-from newsbrief.data import (CANONICAL_FEATURES, Collator, LabelSpace, concatenate, epoch_batches, read_split,
-                            source_repeats)
+from newsbrief.data import CANONICAL_FEATURES, Collator, concatenate, epoch_batches, read_split, source_repeats
+from newsbrief.labels import LabelSpace
 
 ROWS = [
     {"id": "n1", "text": "Celtic won the cup.", "title": "Celtic win", "topics": ["Sports"], "split": "train"},

@@ -12,7 +12,7 @@ import pytest
 from peft import PeftModel
 from transformers import EncoderDecoderModel, GenerationConfig
 
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.batch_job import load_briefer
 from newsbrief.infer.engine import DEFAULT_MODEL, NewsBrief
 from newsbrief.models.backbone import resolve_checkpoint

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from newsbrief.config import load_config, to_dict
-from newsbrief.data import LabelSpace, read_corpora
+from newsbrief.data import read_corpora
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import DEFAULT_MODEL
 from tests.conftest import ROOT
 

@@ -14,8 +14,8 @@ import torch
 from tqdm.auto import tqdm
 
 from newsbrief.config import GenerationConfig, RunConfig
-from newsbrief.data import LabelSpace
 from newsbrief.hub import model_directory, push_directory, save_directory
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8

@@ -27,7 +27,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, 
 from transformers.utils import logging as transformers_logging
 
 from newsbrief.config import RunConfig, from_dict, save_config
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
 from newsbrief.models.lora import ADAPTER_WEIGHTS, load_adapter, save_adapter
 from newsbrief.models.multitask import NewsBriefModel

@@ -10,6 +10,7 @@ blocking and minimum lengths mean exactly what they mean in `generate`.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -83,7 +84,7 @@ def greedy_settings(seq2seq: PreTrainedModel, kwargs: dict) -> GreedySettings | 
     not transformers' own (remote code, wrappers) may read other inputs; they go to `generate` too.
     """
     if not (isinstance(seq2seq, PreTrainedModel) and seq2seq.config.is_encoder_decoder
-            and not seq2seq.is_custom_code()):
+            and not seq2seq.is_custom_code() and cache_keyword(seq2seq) is not None):
         return None
     config = copy.deepcopy(seq2seq.generation_config)
     if config.update(**kwargs):  # arguments that are no generation setting: model inputs, logits processors
@@ -116,11 +117,12 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
     # The cache generate() builds: the decoder's self-attention and its cross-attention over the article.
     decoder_config = seq2seq.config.get_text_config(decoder=True)
     cache = EncoderDecoderCache(DynamicCache(config=decoder_config), DynamicCache(config=decoder_config))
+    cache_name = cache_keyword(seq2seq)
     rows = torch.arange(batch, device=device)  # the rows of `sequences` still being decoded
     for step in range(settings.max_new_tokens):
         logits = seq2seq(decoder_input_ids=sequences[rows, step:step + 1], attention_mask=attention_mask,
-                         encoder_outputs=BaseModelOutput(last_hidden_state=encoder_states), cache=cache,
-                         use_cache=True).logits
+                         encoder_outputs=BaseModelOutput(last_hidden_state=encoder_states),
+                         use_cache=True, **{cache_name: cache}).logits
         scores = processors(sequences[rows, :step + 1], logits[:, -1].float())
         if guard is not None:
             scores = guard.mask(sequences[rows, :step + 1], scores, rows.tolist())
@@ -135,6 +137,17 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
             rows, encoder_states, attention_mask = rows[keep], encoder_states[keep], attention_mask[keep]
             cache.batch_select_indices(keep)  # self- and cross-attention keys and values alike
     return sequences
+
+
+def cache_keyword(seq2seq: PreTrainedModel) -> str | None:
+    """The name under which this model's forward takes the KV cache: `past_key_values` before transformers
+    5.24, `cache` from then on (the old name is deprecated there, to go in 5.40), or None if it names neither.
+
+    A forward also takes **kwargs and silently ignores a name it does not know: the cache would stay empty
+    and every step decode with no history. So the name is read from the signature, not assumed.
+    """
+    parameters = inspect.signature(seq2seq.forward).parameters
+    return next((name for name in ("cache", "past_key_values") if name in parameters), None)
 
 
 def _logits_processors(settings: GreedySettings, eos: torch.Tensor) -> LogitsProcessorList:

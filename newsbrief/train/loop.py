@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator, LabelSpace, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
+from newsbrief.data import Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer

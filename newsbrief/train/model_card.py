@@ -11,7 +11,7 @@ import torch
 import yaml
 
 from newsbrief.config import RunConfig, to_dict
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.train.checkpointing import TrainerState
 
 

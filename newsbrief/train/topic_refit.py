@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from newsbrief.config import RunConfig
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead, masked_bce

@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator, LabelSpace
+from newsbrief.data import Collator
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import score_briefs
 from newsbrief.models.multitask import NewsBriefModel

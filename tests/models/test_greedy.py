@@ -110,6 +110,17 @@ def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngra
     assert sizes[0] == len(ARTICLES) and sizes == sorted(sizes, reverse=True) and sizes[-1] < sizes[0]  # ... and leave
 
 
+def test_the_kv_cache_reaches_the_model(backbone, monkeypatch):
+    """A forward takes **kwargs and drops a cache passed by a name it does not know (transformers before 5.24
+    names it past_key_values, 5.24 on cache): the cache then stays empty and each step decodes without history."""
+    seq2seq, encoder_outputs, attention_mask = backbone
+    caches, build = [], greedy.EncoderDecoderCache
+    monkeypatch.setattr(greedy, "EncoderDecoderCache", lambda *parts: caches.append(build(*parts)) or caches[-1])
+    ids = greedy.generate(seq2seq, encoder_outputs, attention_mask, num_beams=1, max_new_tokens=3)
+    (cache,) = caches
+    assert cache.get_seq_length() == ids.shape[1] - 1 > 0  # one entry for every decoder step
+
+
 def test_min_new_tokens_holds_back_the_end_token_as_in_generate(backbone):
     """A row whose end token comes at step k ends there with min_new_tokens=k, and later with k + 1."""
     seq2seq, encoder_outputs, attention_mask = backbone

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from newsbrief.config import ConfigError
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.checkpoint import load_model, save_model
 from newsbrief.models.lora import ADAPTER_WEIGHTS

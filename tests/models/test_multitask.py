@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from newsbrief.config import ModelConfig, RunConfig
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import build_seq2seq, load_tokenizer
 from newsbrief.models.checkpoint import load_model, save_model
 from newsbrief.models.multitask import NewsBriefModel

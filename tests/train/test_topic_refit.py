@@ -4,7 +4,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from newsbrief.data import LabelSpace, concatenate, read_corpora, tokenize
+from newsbrief.data import concatenate, read_corpora, tokenize
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.topic_head import masked_bce

@@ -11,7 +11,7 @@ import time
 import torch
 from safetensors.torch import load_file
 
-from newsbrief.data import LabelSpace
+from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.lora import ADAPTER_WEIGHTS
