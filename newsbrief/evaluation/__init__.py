@@ -29,19 +29,22 @@ class Evaluation:
 
 def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
              baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
-             progress: bool = False, long_articles: str | None = None) -> Evaluation:
+             progress: bool = False, long_articles: str | None = None,
+             trust_remote_code: bool = False) -> Evaluation:
     """Brief one split of `source` with each model, score it, and build the seeded report.
 
     `progress` shows a bar while each model briefs the split; `long_articles` overrides how both
-    models read articles longer than their window (inference.long_articles)."""
-    briefer = load_briefer(model_dir, long_articles=long_articles)
+    models read articles longer than their window (inference.long_articles); `trust_remote_code` lets
+    the model directories run their own Python."""
+    load = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
+    briefer = load_briefer(model_dir, **load)
     examples = Split.read(in_model_label_names(source, briefer.config), split)
     predictions = predict_split(briefer, examples, progress)
     baseline = None
     about = {"model_path": str(model_dir), "data": source.path, "split": split,
              "long_articles": briefer.config.inference.long_articles}
     if baseline_model_dir is not None:
-        baseline = predict_split(load_briefer(baseline_model_dir, long_articles=long_articles), examples, progress)
+        baseline = predict_split(load_briefer(baseline_model_dir, **load), examples, progress)
         about["baseline_model_path"] = str(baseline_model_dir)
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
 

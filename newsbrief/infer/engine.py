@@ -73,11 +73,13 @@ class NewsBrief:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "auto",
-                        dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False) -> "NewsBrief":
+                        dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False,
+                        trust_remote_code: bool = False) -> "NewsBrief":
         """Load a model directory, by default the embedded one; `int8` quantizes linear layers (CPU),
-        `compile` runs torch.compile."""
+        `compile` runs torch.compile; `trust_remote_code` lets the directory run its own Python."""
         target = resolve_device(device)
-        loaded = load_model(DEFAULT_MODEL if path is None else path, device=target, dtype=resolve_dtype(dtype, target))
+        loaded = load_model(DEFAULT_MODEL if path is None else path, device=target, dtype=resolve_dtype(dtype, target),
+                            trust_remote_code=trust_remote_code)
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.job_errors import InputError
 
 FORMATS = (".jsonl", ".csv", ".parquet")
 PARQUET_BATCH = 64
@@ -65,14 +65,14 @@ def expand_inputs(spec: str, exclude: Iterable[Path] = ()) -> list[InputFile]:
         root, paths = Path(spec), list(Path(spec).iterdir())
     elif Path(spec).is_file():
         if Path(spec).suffix.lower() not in FORMATS:
-            raise BatchJobError(f"--input: {spec}: not a {_formats()} file")
+            raise InputError(f"--input: {spec}: not a {_formats()} file")
         root, paths = Path(spec).parent, [Path(spec)]
     else:
-        raise BatchJobError(f"--input: no such file or folder: {spec}")
+        raise InputError(f"--input: no such file or folder: {spec}")
     chosen = sorted(p for p in paths if p.is_file() and p.suffix.lower() in FORMATS
                     and not any(p.resolve() == e or e in p.resolve().parents for e in excluded))
     if not chosen:
-        raise BatchJobError(f"--input: no {_formats()} files in {spec}")
+        raise InputError(f"--input: no {_formats()} files in {spec}")
     return [InputFile(p, p.relative_to(root).as_posix()) for p in chosen]
 
 
@@ -95,9 +95,9 @@ def reading(file: InputFile) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise BatchJobError(f"cannot read {file.path}: {error.strerror or error}") from error
+        raise InputError(f"cannot read {file.path}: {error.strerror or error}") from error
     except pa.ArrowException as error:
-        raise BatchJobError(f"cannot read {file.path}: {error}") from error
+        raise InputError(f"cannot read {file.path}: {error}") from error
 
 
 def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
@@ -213,8 +213,8 @@ def _row(where: str, record_id: Any, text: Any, id_column: str, text_column: str
     return Row(where, own_id, text)
 
 
-def _no_text_column(file: InputFile, text_column: str, columns: list[str]) -> BatchJobError:
-    return BatchJobError(f"{file.path}: no column {text_column!r} (--text-column); columns are {columns}")
+def _no_text_column(file: InputFile, text_column: str, columns: list[str]) -> InputError:
+    return InputError(f"{file.path}: no column {text_column!r} (--text-column); columns are {columns}")
 
 
 def _field(fields: list[str], at: int | None) -> str | None:

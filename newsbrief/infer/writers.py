@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.parquet_output import SCHEMA, ParquetOutput
 
 COLUMNS = tuple(SCHEMA.names)
@@ -37,7 +37,7 @@ def jsonl_bytes(records: list[dict]) -> bytes:
 
 def output_format(path: Path) -> str:
     if path.suffix.lower() not in OUTPUTS:
-        raise BatchJobError(f"--output: {path}: not a .jsonl, .csv or .parquet file")
+        raise OutputError(f"--output: {path}: not a .jsonl, .csv or .parquet file")
     return path.suffix.lower()
 
 
@@ -137,7 +137,7 @@ def _read_csv_ids(path: Path) -> tuple[int, set[str]]:
         try:
             for fields in reader:
                 if whole_end == 0 and read["line_ended"] and fields != list(COLUMNS):
-                    raise BatchJobError(f"--output: {path} is not a briefs CSV (its header is {fields})")
+                    raise OutputError(f"--output: {path} is not a briefs CSV (its header is {fields})")
                 if len(fields) != len(COLUMNS) or not read["line_ended"]:
                     break
                 if whole_end > 0:

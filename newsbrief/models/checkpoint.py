@@ -13,9 +13,10 @@ Layout (all loadable with no pickle):
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -27,6 +28,7 @@ from transformers.utils import logging as transformers_logging
 from newsbrief.config import RunConfig, from_dict, save_config
 from newsbrief.data import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
+from newsbrief.models.load_errors import NotAModelDirectory, UntrustedCodeError
 from newsbrief.models.lora import apply_delta, save_delta
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead
@@ -35,6 +37,10 @@ CONFIG_FILE = "newsbrief.yaml"
 LABELS_FILE = "labels.json"
 TOPIC_HEAD_FILE = "topic_head.safetensors"
 DELTA_FILE = "lora_delta.safetensors"
+CODE_MAPS = ("config.json", "tokenizer_config.json")
+"""Files whose `auto_map` makes transformers import Python from the model directory."""
+
+
 
 
 @dataclass
@@ -78,16 +84,20 @@ def unique_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def check_model_directory(directory: Path) -> None:
     for name in (CONFIG_FILE, LABELS_FILE, TOPIC_HEAD_FILE):
         if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
+            raise NotAModelDirectory(f"{directory}: not a NewsBrief model directory (no {name})")
 
 
 def load_model(directory: str | Path, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32) -> LoadedModel:
+               dtype: torch.dtype = torch.float32, trust_remote_code: bool = False) -> LoadedModel:
+    """Load a model directory. `trust_remote_code` comes from the caller only: the directory's own
+    newsbrief.yaml is data that anyone who hands over a folder can write, so its flag is ignored."""
     directory = Path(directory)
     check_model_directory(directory)
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
-    remote = config.model.trust_remote_code
-    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
+    config.model = replace(config.model, trust_remote_code=trust_remote_code)
+    if not trust_remote_code:
+        refuse_code(directory)
+    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=trust_remote_code)
     if (directory / DELTA_FILE).is_file():
         with _transformers_verbosity(logging.ERROR):  # the warm-start report lists the layers the delta holds
             seq2seq = build_seq2seq(config.model, tokenizer)
@@ -97,15 +107,29 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
         # The decoder's copies of shared weights are not stored, by design: silence the load report
         # that would list them as missing, then share them again.
         with _transformers_verbosity(logging.ERROR):
-            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
+            seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype,
+                                                            trust_remote_code=trust_remote_code)
         share_encoder_weights(seq2seq)
     else:
-        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
+        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=trust_remote_code)
     labels, thresholds = LabelSpace.load(directory / LABELS_FILE)
     model = NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
     model.topic_head = TopicHead.from_weights(load_file(directory / TOPIC_HEAD_FILE), config.model.topic_dropout)
     model.to(device=device, dtype=dtype).eval()
     return LoadedModel(model, tokenizer, labels, thresholds, config)
+
+
+def refuse_code(directory: Path) -> None:
+    """Stop before transformers sees an `auto_map`, with a one-line message that says how to allow it."""
+    for name in CODE_MAPS:
+        try:
+            auto_map = json.loads((directory / name).read_text()).get("auto_map")
+        except (OSError, ValueError, AttributeError):
+            continue  # absent or unreadable: transformers reports it when it reads the file
+        if auto_map:
+            raise UntrustedCodeError(
+                f"{directory / name}: this model directory would run its own Python code (auto_map); "
+                "if you trust it, pass --trust-remote-code (Python: trust_remote_code=True)")
 
 
 @contextmanager
