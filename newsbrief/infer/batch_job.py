@@ -32,7 +32,7 @@ from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.parquet_output import parts_folder
 from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
-from newsbrief.infer.writers import open_output, output_format
+from newsbrief.infer.writers import check_output, open_output, output_format
 from newsbrief.run_lock import run_lock
 
 CHUNK = 256
@@ -84,6 +84,7 @@ def find_inputs(spec: str, output: Path) -> list[InputFile]:
     with _output_lock(output):
         if output.exists() and not os.access(output, os.W_OK):
             raise OutputError(f"cannot write {output}: {os.strerror(errno.EACCES)}")
+        check_output(output)
     return files
 
 
