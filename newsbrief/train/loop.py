@@ -27,10 +27,9 @@ from newsbrief.train.checkpointing import (
     TrainerState,
     best_checkpoint,
     checkpoint_dir,
-    latest_checkpoint,
     load_weights,
     prune_checkpoints,
-    restore_checkpoint,
+    resume_checkpoint,
     save_checkpoint,
 )
 from newsbrief.train.model_card import write_model_card
@@ -77,9 +76,10 @@ def train(config: RunConfig) -> Path:
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
     state = TrainerState()
-    resume_from = latest_checkpoint(output_dir) if tc.resume else None
-    if resume_from is not None:
-        state = restore_checkpoint(resume_from, accelerator.unwrap_model(model), optimizer, scheduler)
+    resumed = resume_checkpoint(output_dir, accelerator.unwrap_model(model), optimizer, scheduler) \
+        if tc.resume else None
+    if resumed is not None:
+        resume_from, state = resumed
         accelerator.print(f"resuming from {resume_from} (step {state.step})")
     logger = RunLogger(output_dir / "logs", tc.tensorboard, accelerator.is_main_process)
 
