@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from newsbrief.config import GenerationConfig, RunConfig
 from newsbrief.data import LabelSpace
+from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
@@ -109,8 +110,7 @@ class NewsBrief:
         (tokenizers release the GIL), so the accelerator does not wait for the CPU.
         """
         settings = replace(self.config.generation, **generation)
-        records = ({"id": str(i), "text": a} if isinstance(a, str) else {**a, "id": str(a.get("id", i))}
-                   for i, a in enumerate(articles))
+        records = (_article_record(i, a) for i, a in enumerate(articles))
         with ThreadPoolExecutor(max_workers=1) as tokenizing:
             pending = None
             while chunk := list(islice(records, chunk_size)):
@@ -205,6 +205,14 @@ class NewsBrief:
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: round(float(p), 4) for n, p in zip(self.labels.names, probs)} if all_scores else None
         return Brief(id_, summary, topics, truncated, scores)
+
+
+def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]:
+    record = {"id": str(index), "text": article} if isinstance(article, str) else \
+        {**article, "id": str(article.get("id", index))}
+    if is_blank(record["text"]):  # the batch job's rule too: an error, never a brief of nothing
+        raise ValueError(f"article {record['id']}: text {EMPTY}")
+    return record
 
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:
