@@ -9,21 +9,44 @@ import typing
 from pathlib import Path
 
 from newsbrief.config import ConfigError, RunConfig, field_docs, load_config
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.job_errors import BatchJobError, InputError, OutputError, UsageError
+from newsbrief.models.load_errors import ModelLoadError
+from newsbrief.run_lock import RunLocked
+
+EXIT_CODES = [  # the first class an error is an instance of gives its code
+    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (FileNotFoundError, 4), (OutputError, 5), (RunLocked, 5),
+    (BatchJobError, 1),
+]
+EXIT_HELP = ("exit codes: 0 done, 1 another fatal problem, 2 bad arguments, 3 bad config, 4 input unreadable, "
+             "5 output unwritable or locked by another run, 6 model unloadable, 130 interrupted")
+
+
+class CommandError(SystemExit):
+    """The exit of a command that failed: its code by cause, its message (already on stderr) as str()."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(code)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="newsbrief", description="Brief news: summaries and topics.")
+    parser = argparse.ArgumentParser(prog="newsbrief", description="Brief news: summaries and topics.",
+                                     epilog=EXIT_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="fine-tune a model from a YAML config",
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_config_help())
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=_config_help() + "\n\n" + EXIT_HELP)
     train.add_argument("config", help="YAML file (see configs/)")
     train.add_argument("overrides", nargs="*", help="key.sub=value settings applied after the file")
 
     evaluate = commands.add_parser("evaluate", help="a report of a model on a data file: JSON and Markdown",
                                    description="ROUGE with bootstrap intervals beside Lead-k and first-words "
-                                               "baselines, topic F1, threshold sweep, calibration, lengths.")
+                                               "baselines, topic F1, threshold sweep, calibration, lengths.",
+                                   epilog=EXIT_HELP)
     evaluate.add_argument("--model", required=True, help="model directory")
     evaluate.add_argument("--data", required=True, help="JSONL, CSV or Parquet file")
     evaluate.add_argument("--split", default="test", help="value of the split column to evaluate")
@@ -39,11 +62,13 @@ def main(argv: list[str] | None = None) -> None:
                           help="override the models' inference.long_articles")
     evaluate.add_argument("--fact-guard", action=argparse.BooleanOptionalAction, default=None,
                           help="override the models' generation.fact_guard (names and numbers from the article only)")
+    evaluate.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     evaluate.add_argument("--out", default=None,
                           help="folder for report.json and report.md (default: the JSON report on stdout)")
 
     predict = commands.add_parser("predict", help="brief every article of JSONL, CSV or Parquet files",
-                                  description="Brief every article; run it again after a crash to resume.")
+                                  description="Brief every article; run it again after a crash to resume.",
+                                  epilog=EXIT_HELP)
     predict.add_argument("--model", default=None, help="model directory (default: the embedded model)")
     predict.add_argument("--input", required=True,
                          help="a .jsonl, .csv or .parquet file, a folder of them, or a glob (quote it); "
@@ -61,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     predict.add_argument("--dtype", default="auto", help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
     predict.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
     predict.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
+    predict.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     predict.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                          help="override the model's inference.long_articles")
     predict.add_argument("--batch-size", type=_positive_int, default=None,
@@ -83,8 +109,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
-    except (ConfigError, FileNotFoundError, BatchJobError) as error:
-        sys.exit(f"newsbrief {args.command}: {error}")
+    except KeyboardInterrupt:
+        _fail(f"newsbrief {args.command}: interrupted", 130)
+    except tuple(kind for kind, _ in EXIT_CODES) as error:
+        _fail(f"newsbrief {args.command}: {error}", next(code for kind, code in EXIT_CODES if isinstance(error, kind)))
+
+
+def _fail(message: str, code: int) -> None:
+    print(message, file=sys.stderr)
+    raise CommandError(message, code) from None
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -103,7 +136,8 @@ def _evaluate(args: argparse.Namespace) -> None:
                           max_examples=args.max_examples)
     generation = {} if args.fact_guard is None else {"fact_guard": args.fact_guard}
     report = evaluate(args.model, source, args.split, args.baseline_model, args.seed, progress=True,
-                      long_articles=args.long_articles, generation=generation).report
+                      long_articles=args.long_articles, generation=generation,
+                      trust_remote_code=args.trust_remote_code).report
     text = json.dumps(report, indent=2)
     if not args.out:
         print(text)
@@ -119,6 +153,7 @@ def _predict(args: argparse.Namespace) -> None:
     from newsbrief.infer.batch_job import CHUNK, find_inputs, load_briefer, predict_files, print_summary
 
     load = {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile,
+            "trust_remote_code": args.trust_remote_code,
             "long_articles": args.long_articles, "batch_size": args.batch_size,
             "max_batch_tokens": args.max_batch_tokens}
     on_ray = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
@@ -134,13 +169,16 @@ def _predict(args: argparse.Namespace) -> None:
                                   text_column=args.text_column, chunk_size=chunk_size, **on_ray, **load)
     else:
         if on_ray:
-            raise BatchJobError(f"--{next(iter(on_ray)).replace('_', '-')}: only with --engine ray")
+            raise UsageError(f"--{next(iter(on_ray)).replace('_', '-')}: only with --engine ray")
         output = Path(args.output)
         files = find_inputs(args.input, output)  # before the model loads: a typo fails at once
         briefer = load_briefer(args.model, **load)
         counts = predict_files(briefer, files, output, args.id_column, args.text_column, chunk_size)
     print_summary(counts, args.output)
 
+
+TRUST_HELP = ("let the model directory run its own Python code (an auto_map in its config.json); only for "
+              "models you trust. A model directory's own files never allow it")
 
 RAY_OPTIONS = ("output_format", "actors", "gpus_per_actor", "cpus_per_actor", "address")
 """`newsbrief predict` options of the Ray engine, by their names in predict_with_ray."""

@@ -72,3 +72,23 @@ def test_train_with_a_misspelt_override_exits_naming_the_key(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", str(TINY_CONFIG), "train.lerning_rate=0.1"])
     assert "train.lerning_rate: unknown key" in str(exit_info.value)
+
+
+def test_exit_codes_say_the_cause_and_help_lists_them(tmp_path, capsys):
+    cases = [  # command, exit code
+        (["train", str(tmp_path / "absent.yaml")], 3),
+        (["predict", "--input", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "o.jsonl")], 4),
+        (["predict", "--input", str(TINY_CONFIG), "--output", str(tmp_path / "o.jsonl")], 4),
+        (["predict", "--input", str(ROOT / "examples/articles.jsonl"), "--output", str(tmp_path / "o.txt")], 5),
+        (["predict", "--model", str(tmp_path), "--input", str(ROOT / "examples/articles.jsonl"),
+          "--output", str(tmp_path / "o.jsonl")], 6),
+        (["predict", "--input", "x.jsonl", "--output", "o.jsonl", "--actors", "2"], 2),
+        (["predict", "--output", "o.jsonl"], 2),  # argparse: --input missing
+    ]
+    for command, code in cases:
+        with pytest.raises(SystemExit) as exited:
+            main(command)
+        assert exited.value.code == code, command
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "5 output unwritable or locked by another run" in " ".join(capsys.readouterr().out.split())

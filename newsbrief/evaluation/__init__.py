@@ -30,14 +30,16 @@ class Evaluation:
 def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
              baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
              progress: bool = False, long_articles: str | None = None,
-             generation: dict | None = None) -> Evaluation:
+             generation: dict | None = None, trust_remote_code: bool = False) -> Evaluation:
     """Brief one split of `source` with each model, score it, and build the seeded report.
 
     `progress` shows a bar while each model briefs the split; `long_articles` overrides how both
     models read articles longer than their window (inference.long_articles), `generation` how both
-    write summaries (generation settings, e.g. {"fact_guard": False})."""
+    write summaries (generation settings, e.g. {"fact_guard": False}); `trust_remote_code` lets the
+    model directories run their own Python."""
     generation = generation or {}
-    briefer = load_briefer(model_dir, long_articles=long_articles)
+    load = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
+    briefer = load_briefer(model_dir, **load)
     examples = Split.read(in_model_label_names(source, briefer.config), split)
     predictions = predict_split(briefer, examples, progress, **generation)
     baseline = None
@@ -45,8 +47,7 @@ def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
              "long_articles": briefer.config.inference.long_articles,
              "fact_guard": generation.get("fact_guard", briefer.config.generation.fact_guard)}
     if baseline_model_dir is not None:
-        baseline = predict_split(load_briefer(baseline_model_dir, long_articles=long_articles), examples, progress,
-                                 **generation)
+        baseline = predict_split(load_briefer(baseline_model_dir, **load), examples, progress, **generation)
         about["baseline_model_path"] = str(baseline_model_dir)
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
 

@@ -9,27 +9,31 @@
   to and fsynced a chunk at a time (JSONL, CSV) or written as atomic part files merged at the end
   (Parquet), and opening an output repairs what a crash left (writers.py has the scheme). So after a
   `kill -9` at any moment and a rerun, every input id is in the output exactly once.
+- One run at a time on an output: a second one on the same output stops at once (run_lock.py).
 - Only fatal problems stop the job (BatchJobError: no input, an unreadable file, a full disk).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import time
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, ContextManager, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
 from newsbrief.infer.engine import NewsBrief
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.parquet_output import parts_folder
 from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
-from newsbrief.infer.writers import open_output, output_format
+from newsbrief.infer.writers import check_output, open_output, output_format
+from newsbrief.run_lock import run_lock
 
 CHUNK = 256
 """Articles briefed and written together: a crash loses at most one chunk of work."""
@@ -61,10 +65,11 @@ class Counts:
 
 
 def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "auto", int8: bool = False,
-                 compile: bool = False, **inference: Any) -> NewsBrief:
+                 compile: bool = False, trust_remote_code: bool = False, **inference: Any) -> NewsBrief:
     """The model as a batch job runs it; `inference` overrides the model's inference settings
     (long_articles, batch_size, max_batch_tokens), and None leaves one as the model has it."""
-    briefer = NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile)
+    briefer = NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile,
+                                        trust_remote_code=trust_remote_code)
     chosen = {key: value for key, value in inference.items() if value is not None}
     briefer.config.inference = replace(briefer.config.inference, **chosen)
     briefer.config.validate_inference()
@@ -72,9 +77,15 @@ def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "a
 
 
 def find_inputs(spec: str, output: Path) -> list[InputFile]:
-    """The input files, checked with the output's format before any model is loaded."""
+    """The input files, checked with the output (its format, a writable folder, no other run on it)
+    before any model is loaded; the run takes the output's lock again when it starts writing."""
     output_format(output)
-    return expand_inputs(spec, exclude=[output, parts_folder(output)])
+    files = expand_inputs(spec, exclude=[output, parts_folder(output)])
+    with _output_lock(output):
+        if output.exists() and not os.access(output, os.W_OK):
+            raise OutputError(f"cannot write {output}: {os.strerror(errno.EACCES)}")
+        check_output(output)
+    return files
 
 
 def predict_files(briefer: NewsBrief, files: list[InputFile], output: Path, id_column: str = "id",
@@ -82,18 +93,19 @@ def predict_files(briefer: NewsBrief, files: list[InputFile], output: Path, id_c
     counts = Counts()
     started = time.perf_counter()
     rows = flag_duplicates(read_rows(files, id_column, text_column))
-    with _writing(output):
-        out = open_output(output)
-    with closing(out), tqdm(desc="briefing", unit=" articles") as progress:
-        pending = _not_done(rows, out.done, counts)
-        while chunk := list(islice(pending, chunk_size)):
-            records = brief_records(briefer, chunk)
-            counts.count(records)
-            with _writing(output):
-                out.write(records)
-            progress.update(len(chunk))
+    with _output_lock(output):
         with _writing(output):
-            out.finish()
+            out = open_output(output)
+        with closing(out), tqdm(desc="briefing", unit=" articles") as progress:
+            pending = _not_done(rows, out.done, counts)
+            while chunk := list(islice(pending, chunk_size)):
+                records = brief_records(briefer, chunk)
+                counts.count(records)
+                with _writing(output):
+                    out.write(records)
+                progress.update(len(chunk))
+            with _writing(output):
+                out.finish()
     counts.seconds = time.perf_counter() - started
     return counts
 
@@ -133,10 +145,14 @@ def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
     return records
 
 
+def _output_lock(output: Path) -> ContextManager[None]:
+    return run_lock(output.with_name(output.name + ".lock"), output)
+
+
 @contextmanager
 def _writing(output: Path) -> Iterator[None]:
     """Any OSError on the output (a full disk, a read-only folder) is fatal, and says which file."""
     try:
         yield
     except OSError as error:
-        raise BatchJobError(f"cannot write {output}: {error.strerror or error}") from error
+        raise OutputError(f"cannot write {output}: {error.strerror or error}") from error

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from newsbrief.config import GenerationConfig, RunConfig
 from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.labels import LabelSpace
+from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
@@ -87,11 +88,10 @@ class NewsBrief:
         cache), by default the embedded model; `int8` quantizes linear layers (CPU), `compile` runs
         torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`."""
         target = resolve_device(device)
-        local = path is None or Path(path).exists()
         directory = DEFAULT_MODEL if path is None else model_directory(path, revision, token, cache_dir,
                                                                        trust_remote_code)
         loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target),
-                            trust_remote_code=None if local else trust_remote_code)
+                            trust_remote_code=trust_remote_code)
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
@@ -138,8 +138,7 @@ class NewsBrief:
         (tokenizers release the GIL), so the accelerator does not wait for the CPU.
         """
         settings = replace(self.config.generation, **generation)
-        records = ({"id": str(i), "text": a} if isinstance(a, str) else {**a, "id": str(a.get("id", i))}
-                   for i, a in enumerate(articles))
+        records = (_article_record(i, a) for i, a in enumerate(articles))
         with ThreadPoolExecutor(max_workers=1) as tokenizing, \
                 tqdm(desc="briefing", unit=" articles", disable=not progress) as bar:
             pending = None
@@ -271,6 +270,14 @@ class NewsBrief:
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: float(p) for n, p in zip(self.labels.names, probs)} if all_scores else None
         return Brief(id_, summary, topics, truncated, scores, guard_fallback)
+
+
+def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]:
+    record = {"id": str(index), "text": article} if isinstance(article, str) else \
+        {**article, "id": str(article.get("id", index))}
+    if is_blank(record["text"]):  # the batch job's rule too: an error, never a brief of nothing
+        raise ValueError(f"article {record['id']}: text {EMPTY}")
+    return record
 
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:

@@ -18,6 +18,8 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsbrief.infer.job_errors import OutputError
+
 SCHEMA = pa.schema([
     ("id", pa.string()), ("summary", pa.string()),
     ("topics", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float64())]))),
@@ -44,6 +46,16 @@ def table_records(table: pa.Table) -> list[dict]:
     return records
 
 
+def check_parquet_output(path: Path) -> None:
+    """An existing output must be a briefs Parquet file before it is moved or appended to."""
+    try:
+        names = pq.read_schema(path).names
+    except (pa.ArrowException, OSError) as error:
+        raise OutputError(f"--output: {path} is not a Parquet file ({error}); not overwriting it") from None
+    if names != SCHEMA.names:
+        raise OutputError(f"--output: {path} is not a briefs Parquet file (its columns are {names})")
+
+
 def parts_folder(path: Path) -> Path:
     return path.with_name(path.name + ".parts")
 
@@ -53,13 +65,15 @@ class ParquetOutput:
         self.path, self.parts = path, parts_folder(path)
         if self.parts.is_dir() and path.exists():
             shutil.rmtree(self.parts)
+        if path.exists():
+            check_parquet_output(path)
         self.parts.mkdir(exist_ok=True)
         if path.exists():
             os.replace(path, self._part(0))
         for leftover in [*self.parts.glob("*.tmp"), _temporary(path)]:
             leftover.unlink(missing_ok=True)
         written = self._written()
-        self.done = {i for part in written for i in pq.read_table(part, columns=["id"])["id"].to_pylist()}
+        self.done = {i for part in written for i in _part_ids(part)}
         self._next = int(written[-1].stem.removeprefix("part-")) + 1 if written else 0
 
     def write(self, records: list[dict]) -> None:
@@ -83,6 +97,13 @@ class ParquetOutput:
 
     def _part(self, number: int) -> Path:
         return self.parts / f"part-{number:06d}.parquet"
+
+
+def _part_ids(part: Path) -> list[str]:
+    try:
+        return pq.read_table(part, columns=["id"])["id"].to_pylist()
+    except (pa.ArrowException, KeyError) as error:  # parts are written whole: this one was changed since
+        raise OutputError(f"--output: {part} does not read as a part of it ({error})") from None
 
 
 def _merge(parts: list[Path], destination: Path) -> None:

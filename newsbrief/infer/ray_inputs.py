@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from ray.data.datasource import FileBasedDatasource
 
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.job_errors import InputError
 from newsbrief.infer.readers import FORMATS, InputFile, Row, expand_inputs, file_rows, reading
 
 ROWS_PER_BLOCK = 1024
@@ -43,13 +43,13 @@ def find_ray_inputs(spec: str, output: str) -> tuple[pafs.FileSystem, list[Input
     elif found.type == pafs.FileType.Directory:
         listed = filesystem.get_file_info(pafs.FileSelector(root))  # not recursive, as for a local folder
     else:
-        raise BatchJobError(f"--input: no such file or folder: {spec}")
+        raise InputError(f"--input: no such file or folder: {spec}")
     excluded = output.split("://", 1)[-1].rstrip("/")
     chosen = sorted(i.path for i in listed if i.type == pafs.FileType.File
                     and PurePosixPath(i.path).suffix.lower() in FORMATS
                     and i.path != excluded and not i.path.startswith(excluded + "/"))
     if not chosen:
-        raise BatchJobError(f"--input: no {', '.join(FORMATS)} files in {spec}")
+        raise InputError(f"--input: no {', '.join(FORMATS)} files in {spec}")
     return filesystem, [InputFile(PurePosixPath(p), posixpath.relpath(p, root)) for p in chosen]
 
 

@@ -20,7 +20,7 @@ from ray.data import Dataset
 from ray.data.block import BlockAccessor
 from ray.data.datasource import BlockBasedFileDatasink
 
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.parquet_output import SCHEMA, table_records
 from newsbrief.infer.writers import jsonl_bytes
 
@@ -32,14 +32,14 @@ TALLIED = pa.schema([SCHEMA.field(name) for name in ("id", "truncated", "error")
 class OutputFolder:
     def __init__(self, spec: str, output_format: str):
         if output_format not in FORMATS:
-            raise BatchJobError(f"--output-format: {output_format!r} is not one of {', '.join(FORMATS)}")
+            raise OutputError(f"--output-format: {output_format!r} is not one of {', '.join(FORMATS)}")
         if "://" in spec:
             self.filesystem, self.path = pafs.FileSystem.from_uri(spec)
         else:
             self.filesystem, self.path = pafs.LocalFileSystem(), str(Path(spec).resolve())
         self.spec, self.format = spec, output_format
         if self.filesystem.get_file_info(self.path).type == pafs.FileType.File:
-            raise BatchJobError(f"--output: {spec} is a file; the Ray engine writes files into a folder")
+            raise OutputError(f"--output: {spec} is a file; the Ray engine writes files into a folder")
 
     def files(self) -> set[str]:
         listed = self.filesystem.get_file_info(pafs.FileSelector(self.path, allow_not_found=True))
@@ -65,7 +65,7 @@ class OutputFolder:
                     explicit_schema=TALLIED, unexpected_field_behavior="ignore"))
         except (OSError, pa.ArrowException) as error:
             name = posixpath.join(self.spec, posixpath.basename(path))
-            raise BatchJobError(f"--output: {name} does not read whole ({error}); a job killed while writing "
+            raise OutputError(f"--output: {name} does not read whole ({error}); a job killed while writing "
                                 f"leaves such a file: delete it and run again") from error
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import glob
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import takewhile
@@ -20,13 +21,16 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from newsbrief.infer.job_errors import BatchJobError
+from newsbrief.infer.article_text import EMPTY, is_blank
+from newsbrief.infer.job_errors import InputError
 
 FORMATS = (".jsonl", ".csv", ".parquet")
 PARQUET_BATCH = 64
 """Rows per Parquet record batch: articles can be megabytes each."""
 CSV_FIELD_LIMIT = 2**31 - 1
 """The csv module refuses fields over 128 KiB by default; an article can be megabytes."""
+WHERE_FORM = re.compile(r".+\.(jsonl|csv|parquet):[0-9]+", re.IGNORECASE)
+"""The form of a `where`, the id of a record without one: no other record may take such an id."""
 
 
 @dataclass
@@ -65,14 +69,14 @@ def expand_inputs(spec: str, exclude: Iterable[Path] = ()) -> list[InputFile]:
         root, paths = Path(spec), list(Path(spec).iterdir())
     elif Path(spec).is_file():
         if Path(spec).suffix.lower() not in FORMATS:
-            raise BatchJobError(f"--input: {spec}: not a {_formats()} file")
+            raise InputError(f"--input: {spec}: not a {_formats()} file")
         root, paths = Path(spec).parent, [Path(spec)]
     else:
-        raise BatchJobError(f"--input: no such file or folder: {spec}")
+        raise InputError(f"--input: no such file or folder: {spec}")
     chosen = sorted(p for p in paths if p.is_file() and p.suffix.lower() in FORMATS
                     and not any(p.resolve() == e or e in p.resolve().parents for e in excluded))
     if not chosen:
-        raise BatchJobError(f"--input: no {_formats()} files in {spec}")
+        raise InputError(f"--input: no {_formats()} files in {spec}")
     return [InputFile(p, p.relative_to(root).as_posix()) for p in chosen]
 
 
@@ -95,9 +99,9 @@ def reading(file: InputFile) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise BatchJobError(f"cannot read {file.path}: {error.strerror or error}") from error
+        raise InputError(f"cannot read {file.path}: {error.strerror or error}") from error
     except pa.ArrowException as error:
-        raise BatchJobError(f"cannot read {file.path}: {error}") from error
+        raise InputError(f"cannot read {file.path}: {error}") from error
 
 
 def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
@@ -142,42 +146,69 @@ def read_jsonl(file: InputFile, lines: BinaryIO, id_column: str, text_column: st
         yield _row(where, record.get(id_column), record.get(text_column), id_column, text_column)
 
 
-def read_csv(file: InputFile, lines: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
+def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    undecodable: set[int] = set()  # line numbers, of the record being parsed
-
-    def decoded(lines: Iterable[bytes]) -> Iterator[str]:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                undecodable.add(number)
-                yield raw.decode("utf-8", errors="replace")
-
-    reader = csv.reader(decoded(lines))
+    lines = _CsvLines(stream)
+    # strict: a quote that never closes is an error at the end of the file, not a last field that
+    # swallowed every row after it (and a stray character after a closing quote is an error too).
+    reader = csv.reader(lines, strict=True)
     header = next(reader, None)
     if header is None:
         return
     if text_column not in header:
         raise _no_text_column(file, text_column, header)
-    undecodable.clear()  # bad bytes in the header are not a record's
+    lines.undecodable.clear()  # bad bytes in the header are not a record's
     text_at = header.index(text_column)
     id_at = header.index(id_column) if id_column in header else None
     while True:
-        where = f"{file.name}:{reader.line_num + 1}"
+        start, start_offset = lines.number + 1, lines.offset
+        where = f"{file.name}:{start}"
         try:
             fields = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            undecodable.clear()
-            yield Row(where, problem=f"invalid CSV ({error})")
+            lines.undecodable.clear()
+            if lines.number > start and stream.seekable():
+                # A quote opened on line `start` ran on, over line ends, into an error (or the end of the
+                # file): that line is the error, and the lines after it are read again as the records
+                # they look like.
+                yield Row(where, problem=f"invalid CSV (a quote opened on this line never closes: {error})")
+                stream.seek(start_offset)
+                lines = _CsvLines(stream, start, start_offset + len(stream.readline()))
+                reader = csv.reader(lines, strict=True)
+            else:
+                yield Row(where, problem=f"invalid CSV ({error})")
             continue
-        if undecodable:
-            undecodable.clear()
+        if lines.undecodable:
+            lines.undecodable.clear()
             yield Row(where, problem="not UTF-8")
         elif fields:  # an empty list is a blank line
             yield _row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
+
+
+class _CsvLines:
+    """A CSV file's lines, decoded one by one, counted in lines and bytes (where a record starts), with
+    the numbers of the lines that were not UTF-8 in the record being parsed."""
+
+    def __init__(self, stream: BinaryIO, number: int = 0, offset: int = 0):
+        self.stream, self.number, self.offset = stream, number, offset
+        self.undecodable: set[int] = set()
+
+    def __iter__(self) -> "_CsvLines":
+        return self
+
+    def __next__(self) -> str:
+        raw = self.stream.readline()
+        if not raw:
+            raise StopIteration
+        self.number += 1
+        self.offset += len(raw)
+        try:
+            return raw.decode("utf-8-sig" if self.number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            self.undecodable.add(self.number)
+            return raw.decode("utf-8", errors="replace")
 
 
 def read_parquet(file: InputFile, source: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
@@ -204,17 +235,20 @@ def _row(where: str, record_id: Any, text: Any, id_column: str, text_column: str
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int, float))):
         return Row(where, problem=f"{id_column!r} is not a string or a number")
     own_id = None if record_id is None or record_id == "" else str(record_id)
+    if own_id is not None and own_id != where and WHERE_FORM.fullmatch(own_id):
+        return Row(where, problem=f"{id_column!r} {own_id!r} has the form file:line that records without an id "
+                                  "get as theirs; give it another")
     if text is None:
         return Row(where, own_id, problem=f"no {text_column!r}")
     if not isinstance(text, str):
         return Row(where, own_id, problem=f"{text_column!r} is not a string")
-    if not text.strip():
-        return Row(where, own_id, problem=f"{text_column!r} is empty")
+    if is_blank(text):
+        return Row(where, own_id, problem=f"{text_column!r} {EMPTY}")
     return Row(where, own_id, text)
 
 
-def _no_text_column(file: InputFile, text_column: str, columns: list[str]) -> BatchJobError:
-    return BatchJobError(f"{file.path}: no column {text_column!r} (--text-column); columns are {columns}")
+def _no_text_column(file: InputFile, text_column: str, columns: list[str]) -> InputError:
+    return InputError(f"{file.path}: no column {text_column!r} (--text-column); columns are {columns}")
 
 
 def _field(fields: list[str], at: int | None) -> str | None:

@@ -6,6 +6,9 @@ and every chunk is flushed and fsynced, so a `kill -9` at any moment loses at mo
 written and can leave a torn last record. Opening cuts a torn record off (JSONL: back to the last
 newline; CSV: back to the end of the last whole record) before reading the ids. Parquet cannot be
 appended to: parquet_output.py writes it as atomic part files merged at the end.
+
+An existing output is appended to only when it is one (its records, header or schema are the ones
+written here), so that a user's own data file named as --output is refused, never appended to.
 """
 
 from __future__ import annotations
@@ -16,18 +19,25 @@ import os
 from pathlib import Path
 from typing import IO
 
-from newsbrief.infer.job_errors import BatchJobError
-from newsbrief.infer.parquet_output import SCHEMA, ParquetOutput
+from newsbrief.infer.job_errors import OutputError
+from newsbrief.infer.parquet_output import SCHEMA, ParquetOutput, check_parquet_output
 
 COLUMNS = tuple(SCHEMA.names)
 """CSV columns, those of the Parquet output; `topics` is JSON: [[label, probability], ...]."""
 BACKWARD_READ = 1 << 16
 """Bytes read at a time when looking for the last newline from the end of a file."""
+CSV_HEADER = ",".join(COLUMNS).encode() + b"\n"
 
 
 def open_output(path: Path) -> JsonlOutput | CsvOutput | ParquetOutput:
     path.parent.mkdir(parents=True, exist_ok=True)
     return OUTPUTS[output_format(path)](path)
+
+
+def check_output(path: Path) -> None:
+    """Before any model loads: an existing output is refused unless it starts as one of ours."""
+    if path.exists():
+        CHECKS[output_format(path)](path)
 
 
 def jsonl_bytes(records: list[dict]) -> bytes:
@@ -37,7 +47,7 @@ def jsonl_bytes(records: list[dict]) -> bytes:
 
 def output_format(path: Path) -> str:
     if path.suffix.lower() not in OUTPUTS:
-        raise BatchJobError(f"--output: {path}: not a .jsonl, .csv or .parquet file")
+        raise OutputError(f"--output: {path}: not a .jsonl, .csv or .parquet file")
     return path.suffix.lower()
 
 
@@ -47,11 +57,8 @@ class JsonlOutput:
         self.done = set()
         with open(path, "ab+") as lines:
             lines.seek(0)
-            for line in lines:
-                try:
-                    self.done.add(str(json.loads(line)["id"]))
-                except (ValueError, KeyError, TypeError):
-                    pass  # not a record of ours: nothing to skip for it
+            for number, line in enumerate(lines, start=1):
+                self.done.add(_record_id(line, path, number))
         self._file = open(path, "ab")
 
     def write(self, records: list[dict]) -> None:
@@ -62,11 +69,12 @@ class JsonlOutput:
         """Each chunk was whole once written."""
 
     def close(self) -> None:
-        self._file.close()
+        _close(self._file)
 
 
 class CsvOutput:
     def __init__(self, path: Path):
+        check_output(path)
         whole_records_end, self.done = _read_csv_ids(path)
         with open(path, "ab") as file:
             file.truncate(whole_records_end)
@@ -85,10 +93,50 @@ class CsvOutput:
         """Each chunk was whole once written."""
 
     def close(self) -> None:
-        self._file.close()
+        _close(self._file)
 
 
 OUTPUTS = {".jsonl": JsonlOutput, ".csv": CsvOutput, ".parquet": ParquetOutput}
+
+
+def _check_jsonl(path: Path) -> None:
+    with open(path, "rb") as lines:
+        first = lines.readline()
+    if first.endswith(b"\n"):  # a first line without one is torn, and cut off on opening
+        _record_id(first, path, 1)
+
+
+def _check_csv(path: Path) -> None:
+    with open(path, "rb") as lines:
+        first = lines.readline()
+    whole = first if first.endswith(b"\n") else first + CSV_HEADER[len(first):]  # a torn header starts over
+    if whole != CSV_HEADER:
+        raise OutputError(f"--output: {path} is not a briefs CSV (its header is {first[:200]!r})")
+
+
+CHECKS = {".jsonl": _check_jsonl, ".csv": _check_csv, ".parquet": check_parquet_output}
+
+
+def _record_id(line: bytes, path: Path, number: int) -> str:
+    """The id of a JSONL output line: one of the records written here, or the file is not ours."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and isinstance(record.get("id"), str) and set(record) <= set(COLUMNS)
+            and ("summary" in record or "error" in record)):
+        raise OutputError(f"--output: {path}:{number} is not a brief or error record; not appending "
+                          "to a file that is not a briefs output")
+    return record["id"]
+
+
+def _close(file: IO) -> None:
+    """Every write was flushed, so a close can only fail after a failed write, which was reported: a
+    second error about the same bytes would only bury the first."""
+    try:
+        file.close()
+    except OSError:
+        pass
 
 
 def _sync(file: IO) -> None:
@@ -136,9 +184,7 @@ def _read_csv_ids(path: Path) -> tuple[int, set[str]]:
 
         reader = csv.reader(lines(), strict=True)
         try:
-            for fields in reader:
-                if whole_end == 0 and read["line_ended"] and fields != list(COLUMNS):
-                    raise BatchJobError(f"--output: {path} is not a briefs CSV (its header is {fields})")
+            for fields in reader:  # the header was checked (check_output)
                 if len(fields) != len(COLUMNS) or not read["line_ended"]:
                     break
                 if whole_end > 0:

@@ -15,9 +15,10 @@ Layout (all loadable with no pickle):
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -29,6 +30,7 @@ from transformers.utils import logging as transformers_logging
 from newsbrief.config import RunConfig, from_dict, save_config
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
+from newsbrief.models.load_errors import NotAModelDirectory, UntrustedCodeError
 from newsbrief.models.lora import ADAPTER_WEIGHTS, load_adapter, save_adapter
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead
@@ -37,6 +39,8 @@ CONFIG_FILE = "newsbrief.yaml"
 LABELS_FILE = "labels.json"
 TOPIC_HEAD_FILE = "topic_head.safetensors"
 FORMER_DELTA = "lora_delta.safetensors"  # before peft's adapter format: scripts/convert_lora_delta.py
+CODE_MAPS = ("config.json", "tokenizer_config.json")
+"""Files whose `auto_map` makes transformers import Python from the model directory."""
 
 
 @dataclass
@@ -103,21 +107,20 @@ def standalone_tensors(seq2seq: PreTrainedModel) -> dict[str, torch.Tensor]:
 def check_model_directory(directory: Path) -> None:
     for name in (CONFIG_FILE, LABELS_FILE, TOPIC_HEAD_FILE):
         if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory}: not a NewsBrief model directory (no {name})")
+            raise NotAModelDirectory(f"{directory}: not a NewsBrief model directory (no {name})")
 
 
-def load_model(directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-               trust_remote_code: bool | None = None) -> LoadedModel:
-    """`trust_remote_code`: whether code that the directory names may run; None leaves it to its
-    newsbrief.yaml (a directory of this machine), False refuses a model that needs it."""
+def load_model(directory: str | Path, device: str | torch.device = "cpu",
+               dtype: torch.dtype = torch.float32, trust_remote_code: bool = False) -> LoadedModel:
+    """Load a model directory. `trust_remote_code` comes from the caller only: the directory's own
+    newsbrief.yaml is data that anyone who hands over a folder can write, so its flag is ignored."""
     directory = Path(directory)
     check_model_directory(directory)
     config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
-    if config.model.trust_remote_code and trust_remote_code is False:
-        raise ValueError(f"{directory}: this model runs code from its repository (model.trust_remote_code in "
-                         f"{CONFIG_FILE}); pass trust_remote_code=True if you trust it")
-    remote = config.model.trust_remote_code
-    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=remote)
+    config.model = replace(config.model, trust_remote_code=trust_remote_code)
+    if not trust_remote_code:
+        refuse_code(directory)
+    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=trust_remote_code)
     if (directory / FORMER_DELTA).is_file():
         raise FileNotFoundError(f"{directory}: LoRA weights in NewsBrief's former format ({FORMER_DELTA}); convert "
                                 f"them once to peft's: python scripts/convert_lora_delta.py {directory}")
@@ -127,7 +130,7 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu", dtype:
         apply_generation_settings(seq2seq, config.generation)
         seq2seq = load_adapter(seq2seq, config.model.lora, directory)
     else:
-        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=remote)
+        seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=trust_remote_code)
         if config.model.share_encoder_decoder:
             share_encoder_weights(seq2seq)  # one weight again where the file holds two equal copies
     labels, thresholds = LabelSpace.load(directory / LABELS_FILE)
@@ -135,6 +138,19 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu", dtype:
     model.topic_head = TopicHead.from_weights(load_file(directory / TOPIC_HEAD_FILE), config.model.topic_dropout)
     model.to(device=device, dtype=dtype).eval()
     return LoadedModel(model, tokenizer, labels, thresholds, config)
+
+
+def refuse_code(directory: Path) -> None:
+    """Stop before transformers sees an `auto_map`, with a one-line message that says how to allow it."""
+    for name in CODE_MAPS:
+        try:
+            auto_map = json.loads((directory / name).read_text()).get("auto_map")
+        except (OSError, ValueError, AttributeError):
+            continue  # absent or unreadable: transformers reports it when it reads the file
+        if auto_map:
+            raise UntrustedCodeError(
+                f"{directory / name}: this model directory would run its own Python code (auto_map); "
+                "if you trust it, pass --trust-remote-code (Python: trust_remote_code=True)")
 
 
 @contextmanager

@@ -6,26 +6,41 @@ A checkpoint is a folder `checkpoints/step-NNNNNNN` holding
   scheduler.json          the learning-rate schedule's position
   rng.safetensors         torch (and CUDA) generator states; rng.json the Python and NumPy ones
   trainer_state.json      step, epoch, position in the epoch, best metrics
+  manifest.json           every other file's size and SHA-256, written last
 It is written under a `.tmp` name and renamed when complete, so a kill during a save leaves either
 the previous checkpoints or a `.tmp` folder that is ignored and cleaned up, never a half checkpoint.
+A checkpoint damaged later (a truncated or changed file) fails its manifest: resuming skips it, with a
+warning that names the file, for the newest one that is intact.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import random
 import shutil
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from newsbrief.models.checkpoint import unique_tensors
+from newsbrief.models.load_errors import ModelLoadError
 
 PREFIX = "step-"
+MANIFEST = "manifest.json"
+logger = logging.getLogger(__name__)
+
+
+class DamagedCheckpoint(ModelLoadError):
+    """A checkpoint file that is missing, truncated or changed, named in one line."""
 
 
 @dataclass
@@ -49,13 +64,52 @@ def checkpoint_dir(output_dir: Path, step: int) -> Path:
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
     """The newest complete checkpoint; unfinished `.tmp` folders from a killed save are removed."""
+    complete = complete_checkpoints(output_dir)
+    return complete[-1] if complete else None
+
+
+def complete_checkpoints(output_dir: Path) -> list[Path]:
+    """Published checkpoints, oldest first; unfinished `.tmp` folders from a killed save are removed."""
     root = output_dir / "checkpoints"
     if not root.is_dir():
-        return None
+        return []
     for leftover in root.glob("*.tmp"):
         shutil.rmtree(leftover, ignore_errors=True)
-    complete = sorted(p for p in root.iterdir() if p.name.startswith(PREFIX) and p.suffix != ".tmp")
-    return complete[-1] if complete else None
+    return sorted(p for p in root.iterdir() if p.name.startswith(PREFIX) and p.suffix != ".tmp")
+
+
+def resume_checkpoint(output_dir: Path, model: torch.nn.Module, optimizer,
+                      scheduler) -> tuple[Path, TrainerState] | None:
+    """Restore the newest intact checkpoint; a damaged one is skipped with a warning naming its bad file.
+    None when there is none; DamagedCheckpoint when there are some and none is intact."""
+    damaged = []
+    for directory in reversed(complete_checkpoints(output_dir)):
+        try:
+            verify_checkpoint(directory)
+            return directory, restore_checkpoint(directory, model, optimizer, scheduler)
+        except DamagedCheckpoint as error:  # restoring it again from an earlier one overwrites all it set
+            logger.warning("skipping a damaged checkpoint: %s", error)
+            damaged.append(str(error))
+    if damaged:
+        raise DamagedCheckpoint(f"no intact checkpoint to resume from: {'; '.join(damaged)}")
+    return None
+
+
+def verify_checkpoint(directory: Path) -> None:
+    """Every file as the manifest lists it. A checkpoint saved before manifests has none: restoring it
+    still names a file that does not load."""
+    manifest = directory / MANIFEST
+    if not manifest.is_file():
+        return
+    try:
+        listed = _read_json(manifest)
+    except ValueError as error:
+        raise DamagedCheckpoint(f"{manifest}: not valid JSON ({error})") from None
+    for name, (size, digest) in sorted(listed.items()):
+        path = directory / name
+        if not path.is_file() or path.stat().st_size != size or _sha256(path) != digest:
+            raise DamagedCheckpoint(f"{path}: missing or changed since it was saved (size or SHA-256 "
+                                    "differs from manifest.json)")
 
 
 def init_weights_file(source: Path) -> Path:
@@ -95,18 +149,28 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer, schedule
     save_file(rng_tensors, tmp / "rng.safetensors")
     _write_json(tmp / "rng.json", rng_rest)
     _write_json(tmp / "trainer_state.json", asdict(state))
+    _write_json(tmp / MANIFEST, {p.name: [p.stat().st_size, _sha256(p)] for p in sorted(tmp.iterdir())})
     _fsync_tree(tmp)
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(tmp, directory)
 
 
 def restore_checkpoint(directory: Path, model: torch.nn.Module, optimizer, scheduler) -> TrainerState:
-    load_weights(model, directory / "model.safetensors")
-    optimizer.load_state_dict(_join_optimizer_state(load_file(directory / "optimizer.safetensors"),
-                                                    _read_json(directory / "optimizer.json")))
-    scheduler.load_state_dict(_read_json(directory / "scheduler.json"))
-    _set_rng_state(load_file(directory / "rng.safetensors"), _read_json(directory / "rng.json"))
-    return TrainerState(**_read_json(directory / "trainer_state.json"))
+    """Restore a checkpoint; a file that does not load is a DamagedCheckpoint that names it."""
+    with _naming(directory / "model.safetensors"):
+        load_weights(model, directory / "model.safetensors")
+    with _naming(directory / "optimizer.safetensors"):
+        tensors = load_file(directory / "optimizer.safetensors")
+    with _naming(directory / "optimizer.json"):
+        optimizer.load_state_dict(_join_optimizer_state(tensors, _read_json(directory / "optimizer.json")))
+    with _naming(directory / "scheduler.json"):
+        scheduler.load_state_dict(_read_json(directory / "scheduler.json"))
+    with _naming(directory / "rng.safetensors"):
+        rng_tensors = load_file(directory / "rng.safetensors")
+    with _naming(directory / "rng.json"):
+        _set_rng_state(rng_tensors, _read_json(directory / "rng.json"))
+    with _naming(directory / "trainer_state.json"):
+        return TrainerState(**_read_json(directory / "trainer_state.json"))
 
 
 def prune_checkpoints(output_dir: Path, state: TrainerState, keep_best: int, higher_is_better: bool) -> None:
@@ -177,6 +241,20 @@ def _set_rng_state(tensors: dict[str, torch.Tensor], rest: dict) -> None:
     random.setstate((version, tuple(internal), gauss))
     kind, keys, pos, has_gauss, cached = rest["numpy"]
     np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """What a damaged file raises (safetensors, JSON, a missing file, a mismatched state), as one line."""
+    try:
+        yield
+    except (SafetensorError, OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as error:
+        raise DamagedCheckpoint(f"{path}: does not load ({type(error).__name__}: {error})".splitlines()[0]) from None
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _write_json(path: Path, payload) -> None:

@@ -32,7 +32,7 @@ from newsbrief.train.checkpointing import (
     latest_checkpoint,
     load_weights,
     prune_checkpoints,
-    restore_checkpoint,
+    resume_checkpoint,
     save_checkpoint,
 )
 from newsbrief.train.model_card import write_model_card
@@ -75,16 +75,17 @@ def train(config: RunConfig) -> Path:
 
     # Model, optimizer, schedule; then the latest checkpoint, if this run was interrupted before.
     model = build_model(config, tokenizer, labels)
-    resume_from = latest_checkpoint(output_dir) if tc.resume else None
-    if resume_from is None and config.model.init_from:
+    if config.model.init_from and not (tc.resume and latest_checkpoint(output_dir)):
         # The summarizer only: an earlier stage (gap-sentence pretraining) may have had other labels, or none.
         load_weights(model.seq2seq, init_weights_file(Path(config.model.init_from)), prefix="seq2seq.")
     optimizer = make_optimizer(model, tc)
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
     state = TrainerState()
-    if resume_from is not None:
-        state = restore_checkpoint(resume_from, accelerator.unwrap_model(model), optimizer, scheduler)
+    resumed = resume_checkpoint(output_dir, accelerator.unwrap_model(model), optimizer, scheduler) \
+        if tc.resume else None
+    if resumed is not None:
+        resume_from, state = resumed
         accelerator.print(f"resuming from {resume_from} (step {state.step})")
     logger = RunLogger(output_dir / "logs", tc.tensorboard, accelerator.is_main_process)
 

@@ -183,13 +183,13 @@ def test_cli_names_a_missing_input_or_model(tmp_path):
     for spec in (str(missing), f"{tmp_path}/*.jsonl"):
         with pytest.raises(SystemExit) as exited:
             main(["predict", "--model", str(tmp_path), "--input", spec, "--output", str(tmp_path / "o.jsonl")])
-        assert spec in str(exited.value.code)
+        assert spec in str(exited.value) and exited.value.code == 4
     assert not (tmp_path / "o.jsonl").exists()
     write_input(missing, articles(1))
     with pytest.raises(SystemExit) as exited:
         main(["predict", "--model", str(tmp_path / "no-model"), "--input", str(missing),
               "--output", str(tmp_path / "o.jsonl")])
-    assert str(tmp_path / "no-model") in str(exited.value.code)
+    assert str(tmp_path / "no-model") in str(exited.value) and exited.value.code == 6
 
 
 def test_cli_stops_at_an_unreadable_file_and_names_it(tiny_model_dir, tmp_path):
@@ -198,7 +198,7 @@ def test_cli_stops_at_an_unreadable_file_and_names_it(tiny_model_dir, tmp_path):
     with pytest.raises(SystemExit) as exited:
         main(["predict", "--model", str(tiny_model_dir), "--input", str(tmp_path), "--output",
               str(tmp_path / "out" / "briefs.jsonl"), "--chunk-size", "2", "--device", "cpu"])
-    assert f"cannot read {tmp_path / 'b.parquet'}" in str(exited.value.code)
+    assert f"cannot read {tmp_path / 'b.parquet'}" in str(exited.value) and exited.value.code == 4
     assert len(read_output(tmp_path / "out" / "briefs.jsonl")) == 2  # chunks written before it are kept
 
 
@@ -213,4 +213,5 @@ def test_cli_stops_on_a_full_disk_and_names_the_output(tiny_model_dir, tmp_path,
     with pytest.raises(SystemExit) as exited:
         main(["predict", "--model", str(tiny_model_dir), "--input", str(tmp_path / "a.jsonl"), "--output",
               str(output), "--device", "cpu"])
-    assert str(exited.value.code) == f"newsbrief predict: cannot write {output}: No space left on device"
+    assert exited.value.code == 5
+    assert str(exited.value) == f"newsbrief predict: cannot write {output}: No space left on device"

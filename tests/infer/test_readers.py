@@ -146,3 +146,40 @@ def test_inputs_that_name_no_file_are_fatal_and_named(tree, spec, message):
     with pytest.raises(BatchJobError, match=message) as raised:
         expand_inputs(str(tree / spec))
     assert str(tree / spec) in str(raised.value)
+
+
+def test_an_id_of_the_form_file_line_cannot_take_a_record_without_ids_id(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": "a.jsonl:3", "text": GOOD},   # 1: the id that line 3, which has none, gets
+        {"id": "a.jsonl:2", "text": GOOD},   # 2: its own where: harmless
+        {"text": GOOD},                      # 3
+        {"id": "other.csv:9", "text": GOOD},  # 4: the form, in any file's name
+    ]))
+    rows = list(flag_duplicates(rows_of(source)))
+    assert [r.key for r in rows] == ["a.jsonl:1", "a.jsonl:2", "a.jsonl:3", "a.jsonl:4"]
+    assert [r.problem is None for r in rows] == [False, True, True, False]
+    assert "has the form file:line" in rows[0].problem
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\ufeff", "\u200b\u200d \u2060\n", "\u00ad", "\u202e\u200e"])
+def test_invisible_text_is_empty(tmp_path, text):
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"id": "z", "text": text}) + "\n")
+    assert [(r.key, r.problem) for r in rows_of(source)] == [("z", "'text' is empty")]
+
+
+def test_an_unterminated_csv_quote_is_one_error_and_the_rows_after_it_are_read(tmp_path):
+    source = tmp_path / "a.csv"
+    source.write_text(f'id,text\n1,{GOOD}\n2,"never closed\n3,{GOOD}\n4,"two\nlines"\n')
+    rows = rows_of(source)
+    assert [(r.where, r.key) for r in rows] == [("a.csv:2", "1"), ("a.csv:3", "a.csv:3"), ("a.csv:4", "3"),
+                                                ("a.csv:5", "4")]
+    assert "never closes" in rows[1].problem and rows[2].text == GOOD and rows[3].text == "two\nlines"
+
+
+def test_a_quote_that_runs_to_the_end_of_the_file_is_one_error(tmp_path):
+    source = tmp_path / "a.csv"
+    source.write_text(f'id,text\n1,"never closed\n2,{GOOD}\n3,{GOOD}\n')
+    rows = rows_of(source)
+    assert [(r.key, r.problem is None) for r in rows] == [("a.csv:2", False), ("2", True), ("3", True)]

@@ -1,18 +1,26 @@
-"""Checkpoints: pickle-free optimizer round trip, atomic publication, pruning to the best k, the best one."""
+"""Checkpoints: pickle-free optimizer round trip, atomic publication, pruning to the best k, the best one,
+and a damaged latest checkpoint skipped for the previous intact one."""
 
 import json
+import logging
+from pathlib import Path
 
+import pytest
 import torch
 
 from newsbrief.train.checkpointing import (
+    DamagedCheckpoint,
     TrainerState,
     best_checkpoint,
     checkpoint_dir,
     latest_checkpoint,
     prune_checkpoints,
     restore_checkpoint,
+    resume_checkpoint,
     save_checkpoint,
+    verify_checkpoint,
 )
+from newsbrief.train.loop import train
 
 
 def _stepped_model():
@@ -103,3 +111,50 @@ def test_a_tie_for_best_goes_to_the_later_checkpoint(tmp_path):
         assert best_checkpoint(tmp_path, state, higher_is_better).name == "step-0001750"
         state.scores["step-0000500"] = better  # a strictly better score wins, however early
         assert best_checkpoint(tmp_path, state, higher_is_better).name == "step-0000500"
+
+
+DAMAGE = {  # file -> what happens to it
+    "model.safetensors": lambda path: path.write_bytes(path.read_bytes()[: path.stat().st_size // 2]),
+    "optimizer.safetensors": lambda path: path.write_bytes(path.read_bytes()[:-7]),
+    "trainer_state.json": lambda path: path.write_text('{"step": 20, "epo'),
+    "optimizer.json": lambda path: path.unlink(),
+}
+
+
+@pytest.mark.parametrize("name", DAMAGE)
+def test_a_damaged_latest_checkpoint_is_skipped_for_the_previous_one_with_a_warning(tmp_path, caplog, name):
+    model, optimizer, scheduler = _stepped_model()
+    save_checkpoint(checkpoint_dir(tmp_path, 10), model, optimizer, scheduler, TrainerState(step=10))
+    save_checkpoint(checkpoint_dir(tmp_path, 20), model, optimizer, scheduler, TrainerState(step=20))
+    DAMAGE[name](checkpoint_dir(tmp_path, 20) / name)
+    fresh, fresh_optimizer, fresh_scheduler = _stepped_model()
+    with caplog.at_level(logging.WARNING):
+        directory, state = resume_checkpoint(tmp_path, fresh, fresh_optimizer, fresh_scheduler)
+    assert (directory.name, state.step) == ("step-0000010", 10)
+    assert str(checkpoint_dir(tmp_path, 20) / name) in caplog.text
+    for a, b in zip(model.parameters(), fresh.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_a_damaged_checkpoint_without_a_manifest_still_names_its_file(tmp_path):
+    model, optimizer, scheduler = _stepped_model()
+    directory = checkpoint_dir(tmp_path, 10)
+    save_checkpoint(directory, model, optimizer, scheduler, TrainerState(step=10))
+    (directory / "manifest.json").unlink()  # as checkpoints saved before manifests
+    DAMAGE["model.safetensors"](directory / "model.safetensors")
+    with pytest.raises(DamagedCheckpoint, match="no intact checkpoint") as raised:
+        resume_checkpoint(tmp_path, *_stepped_model())
+    assert str(directory / "model.safetensors") in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_training_resumes_past_a_damaged_latest_checkpoint(tiny_config, caplog):
+    config = tiny_config("train.max_steps=4", "train.eval_every=2", "train.tensorboard=false",
+                         "train.save_total_limit=5")
+    train(config)
+    checkpoints = Path(config.train.output_dir) / "checkpoints"
+    latest = sorted(checkpoints.iterdir())[-1]
+    DAMAGE["model.safetensors"](latest / "model.safetensors")
+    with caplog.at_level(logging.WARNING):
+        train(config)  # resumes from the checkpoint before it, and trains to the end again
+    assert str(latest / "model.safetensors") in caplog.text
+    verify_checkpoint(latest)  # saved again, whole

@@ -1,0 +1,13 @@
+"""Why a model directory cannot be loaded: light classes, so that the command line imports them without torch."""
+
+
+class ModelLoadError(Exception):
+    """A model directory that cannot be loaded, phrased as one line that names it."""
+
+
+class NotAModelDirectory(ModelLoadError, FileNotFoundError):
+    """A folder without the files every model directory has."""
+
+
+class UntrustedCodeError(ModelLoadError, PermissionError):
+    """A model directory would run its own Python, and the caller did not allow it."""
