@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import torch
 
 from newsbrief.infer.engine import NewsBrief
@@ -28,7 +26,7 @@ def newsbrief_tokens(engine: NewsBrief, texts: list[str] = TEXTS) -> tuple[dict,
     batch = engine.tokenizer(texts, truncation=True, max_length=engine.config.data.max_source_length,
                              padding=True, return_tensors="pt")
     sequences, _ = engine.model.brief(batch["input_ids"], batch["attention_mask"],
-                                      **asdict(engine.config.generation))
+                                      **engine.config.generation.generate_kwargs())
     return batch, _rows(sequences, engine.tokenizer.pad_token_id)
 
 

@@ -4,6 +4,7 @@ pre-populated Hub cache, offline; save_pretrained writes a Hub model card; push_
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -13,8 +14,9 @@ import pytest
 import yaml
 from huggingface_hub import HfApi, ModelCard, scan_cache_dir
 
-from newsbrief.infer.engine import NewsBrief
 from newsbrief.hub import ModelNotFound
+from newsbrief.infer.engine import NewsBrief
+from newsbrief.models.load_errors import UntrustedCodeError
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 TEXTS = ["Shares in the carmaker fell 9 percent on Tuesday after it warned that tariffs could cut its profit.",
@@ -81,15 +83,24 @@ def test_a_hub_repository_that_is_no_newsbrief_model_is_offered_as_a_backbone(ti
 
 
 def test_a_downloaded_model_runs_no_code_unless_trusted(tiny_model_dir, tmp_path, offline):
+    """A repository whose config.json maps to its own Python (and whose newsbrief.yaml allows it, which
+    counts for nothing): refused in one line unless the caller trusts it; the code runs only then."""
     folder = shutil.copytree(tiny_model_dir, tmp_path / "remote")
+    marker = tmp_path / "code-ran"
+    (folder / "planted.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     config = yaml.safe_load((folder / "newsbrief.yaml").read_text())
     config["model"]["trust_remote_code"] = True
     (folder / "newsbrief.yaml").write_text(yaml.safe_dump(config))
+    mapped = json.loads((folder / "config.json").read_text())
+    mapped["auto_map"] = {"AutoConfig": "planted.PlantedConfig", "AutoModelForSeq2SeqLM": "planted.PlantedModel"}
+    (folder / "config.json").write_text(json.dumps(mapped))
     cache_repo(tmp_path / "hub", "someone/remote", folder)
-    with pytest.raises(ValueError, match="runs code from its repository .*pass trust_remote_code=True"):
+    with pytest.raises(UntrustedCodeError, match="would run its own Python code .*trust_remote_code=True"):
         NewsBrief.from_pretrained("someone/remote", cache_dir=tmp_path / "hub")
-    assert NewsBrief.from_pretrained("someone/remote", cache_dir=tmp_path / "hub", device="cpu",
-                                     trust_remote_code=True).predict(TEXTS)
+    assert not marker.exists()
+    with pytest.raises(Exception):  # the planted file defines no classes: loading fails after importing it
+        NewsBrief.from_pretrained("someone/remote", cache_dir=tmp_path / "hub", device="cpu", trust_remote_code=True)
+    assert marker.exists()
 
 
 def test_push_to_hub_uploads_the_saved_folder_in_one_commit(engine, monkeypatch):

@@ -105,7 +105,8 @@ def test_a_name_may_only_go_on_into_a_name_of_the_article(tokenizer):
     vocab = Vocabulary.of(tokenizer)
     units, _ = article_units(tokenizer, vocab)
     eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
-    guard = FactGuard([units], vocab, eos, max_new_tokens=16, keep=len(tokenizer))
+    guard = FactGuard([units], vocab, eos, max_new_tokens=16, keep=len(tokenizer),
+                      candidates=len(tokenizer))
     history = tokenizer("Deal with Vas", add_special_tokens=False)["input_ids"]
     scores = guard.mask(torch.tensor([[eos] + history]), torch.zeros(1, len(tokenizer)), [0])
     allowed = [vocab.surfaces[t] for t in torch.isfinite(scores[0]).nonzero().flatten().tolist()]
@@ -158,7 +159,8 @@ def test_a_ticker_opens_only_on_the_articles_and_closes_only_on_one(tokenizer):
     eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
     with_ticker, _ = article_units(tokenizer, vocab)
     without, _ = article_units(tokenizer, vocab, "Acme Corp said it sold phones to Initech.")
-    guard = FactGuard([with_ticker, without], vocab, eos, max_new_tokens=16, keep=len(tokenizer))
+    guard = FactGuard([with_ticker, without], vocab, eos, max_new_tokens=16, keep=len(tokenizer),
+                      candidates=len(tokenizer))
     opening = [t for t in range(len(tokenizer)) if vocab.surfaces[t] == "<"]
     closing = [t for t in range(len(tokenizer)) if vocab.surfaces[t] == ">"]
     start = tokenizer("Acme", add_special_tokens=False)["input_ids"]
