@@ -18,6 +18,7 @@ from huggingface_hub.errors import (
 
 from newsbrief.config import RunConfig
 from newsbrief.models.checkpoint import CONFIG_FILE
+from newsbrief.models.load_errors import ModelLoadError
 
 # Weights in pickle formats are never downloaded (a NewsBrief model is safetensors, JSON and YAML), nor
 # code unless the caller trusts the repository.
@@ -25,7 +26,7 @@ NOT_DOWNLOADED = ["*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.h5", "*.msgpac
 CARD = "README.md"
 
 
-class ModelNotFound(FileNotFoundError):
+class ModelNotFound(ModelLoadError, FileNotFoundError):
     """A model name that resolves to no NewsBrief model directory; the message says why and what to do."""
 
 
