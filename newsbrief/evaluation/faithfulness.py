@@ -9,11 +9,12 @@ lacks) say how abstractive summaries are; the references' shares stand beside th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from newsbrief.evaluation.bootstrap import bootstrap_ci, paired_bootstrap
-from newsbrief.faithfulness import ArticleFacts, names, numbers
+from newsbrief.faithfulness import ArticleFacts, Mention, names, numbers
 from newsbrief.readability import KINDS, defects
 
 NOVEL_NGRAM_SIZES = (1, 2, 3)
@@ -21,32 +22,44 @@ EXAMPLES_SHOWN = 5
 _WORD = re.compile(r"\w+")
 
 
-def faithfulness_scores(summaries: list[str], texts: list[str]) -> dict[str, np.ndarray]:
+@dataclass
+class SummaryCheck:
+    """One summary read by the rules, once: its names and numbers, those its article lacks, its defects."""
+
+    mentions: int
+    unsupported: list[Mention]
+    defects: set[str]
+
+
+def check_summaries(summaries: list[str], texts: list[str]) -> list[SummaryCheck]:
+    checks = []
+    for summary, text in zip(summaries, texts):
+        facts, mentioned = ArticleFacts(text), names(summary) + numbers(summary)
+        checks.append(SummaryCheck(len(mentioned), [m for m in mentioned if not facts.supports(m)], defects(summary)))
+    return checks
+
+
+def faithfulness_scores(checks: list[SummaryCheck]) -> dict[str, np.ndarray]:
     """Per summary: precision against the source (NaN when it states no name or number), whether any
     mention is unsupported, and whether it has a readability defect (1.0 / 0.0)."""
-    precision, unsupported, defective = [], [], []
-    for summary, text in zip(summaries, texts):
-        mentions = len(names(summary)) + len(numbers(summary))
-        missing = len(ArticleFacts(text).unsupported(summary))
-        precision.append((mentions - missing) / mentions if mentions else np.nan)
-        unsupported.append(float(missing > 0))
-        defective.append(float(bool(defects(summary))))
-    return {"name_number_precision": np.array(precision), "summaries_with_unsupported": np.array(unsupported),
-            "summaries_with_defects": np.array(defective)}
+    return {
+        "name_number_precision": np.array([(c.mentions - len(c.unsupported)) / c.mentions if c.mentions else np.nan
+                                           for c in checks]),
+        "summaries_with_unsupported": np.array([float(bool(c.unsupported)) for c in checks]),
+        "summaries_with_defects": np.array([float(bool(c.defects)) for c in checks]),
+    }
 
 
 def faithfulness_section(ids: list[str], summaries: list[str], texts: list[str], references: list[str | None],
                          seed: int, resamples: int, guard_fallbacks: int | None = None) -> dict:
-    scores = faithfulness_scores(summaries, texts)
-    section = {key: bootstrap_ci(values, seed, resamples) for key, values in scores.items()
+    checks = check_summaries(summaries, texts)
+    section = {key: bootstrap_ci(values, seed, resamples) for key, values in faithfulness_scores(checks).items()
                if not np.isnan(values).all()}
-    kinds = [defects(s) for s in summaries]
-    section["defects_by_kind"] = {kind: sum(kind in found for found in kinds) for kind in KINDS}
-    section["unsupported_examples"] = [
-        {"id": i, "summary": s, "unsupported": [m.text for m in ArticleFacts(t).unsupported(s)]}
-        for i, s, t, flag in zip(ids, summaries, texts, scores["summaries_with_unsupported"]) if flag][:EXAMPLES_SHOWN]
-    section["defect_examples"] = [{"id": i, "summary": s, "defects": sorted(found)}
-                                  for i, s, found in zip(ids, summaries, kinds) if found][:EXAMPLES_SHOWN]
+    section["defects_by_kind"] = {kind: sum(kind in c.defects for c in checks) for kind in KINDS}
+    section["unsupported_examples"] = [{"id": i, "summary": s, "unsupported": [m.text for m in c.unsupported]}
+                                       for i, s, c in zip(ids, summaries, checks) if c.unsupported][:EXAMPLES_SHOWN]
+    section["defect_examples"] = [{"id": i, "summary": s, "defects": sorted(c.defects)}
+                                  for i, s, c in zip(ids, summaries, checks) if c.defects][:EXAMPLES_SHOWN]
     section["novel_ngrams"] = {
         "summary": novel_ngram_shares(summaries, texts, seed, resamples),
         "reference": novel_ngram_shares([r or "" for r in references], texts, seed, resamples)}
@@ -58,7 +71,7 @@ def faithfulness_section(ids: list[str], summaries: list[str], texts: list[str],
 def paired_faithfulness(ours: tuple[list[str], list[str]], theirs: tuple[list[str], list[str]], seed: int,
                         resamples: int) -> dict:
     """Model minus baseline on the same articles, each figure by paired bootstrap: (summaries, texts) each."""
-    a, b = faithfulness_scores(*ours), faithfulness_scores(*theirs)
+    a, b = faithfulness_scores(check_summaries(*ours)), faithfulness_scores(check_summaries(*theirs))
     both = {key: ~np.isnan(a[key]) & ~np.isnan(b[key]) for key in a}
     return {key: paired_bootstrap(a[key][both[key]], b[key][both[key]], seed, resamples)
             for key in a if both[key].any()}
