@@ -193,6 +193,7 @@ class FactGuard(LogitsProcessor):
         self.candidates = candidates
         self.blocked: set[int] = set()
         """Articles (indices into `articles`) whose summary the guard blocked at some step."""
+        self._tails: dict[tuple[int, ...], tuple[_Tail, int]] = {}
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         """For `generate`: its rows are the articles in order, `num_beams` rows each."""
@@ -221,11 +222,21 @@ class FactGuard(LogitsProcessor):
                 masked[row, self.eos_token_id] = 0.0
         return masked
 
+    def _tail(self, history: tuple[int, ...]) -> tuple[_Tail, int]:
+        """The tail of a summary so far and the words it began: on from the longest history seen before
+        (a row's grows by one token a step), kept in `_tails`, not replayed from the start every step."""
+        known = len(history)
+        while known and history[:known] not in self._tails:
+            known -= 1
+        tail, words_seen = self._tails[history[:known]] if known else (_Tail(), 0)
+        for end in range(known + 1, len(history) + 1):
+            if history[end - 1] not in self.vocab.special:
+                tail, _, words_seen = _advance(tail, history[end - 1], self.vocab, words_seen)
+            self._tails[history[:end]] = tail, words_seen
+        return tail, words_seen
+
     def _allowed(self, history: list[int], order: list[int], units: ArticleUnits) -> list[int]:
-        tail, words_seen = _Tail(), 0
-        for token in history:
-            if token not in self.vocab.special:
-                tail, _, words_seen = _advance(tail, token, self.vocab, words_seen)
+        tail, words_seen = self._tail(tuple(history))
         last_step = len(history) >= self.max_new_tokens  # the decoder start, then max_new_tokens - 1 tokens
         allowed = []
         for token in order:

@@ -134,6 +134,8 @@ def test_stored_thresholds_are_loaded(briefer, tiny_model_dir):
 def test_the_fact_guard_keeps_summaries_to_the_articles_names_and_numbers(briefer, num_beams):
     from newsbrief.faithfulness import ArticleFacts
 
+    unguarded = briefer.predict(TEXTS, fact_guard=False, num_beams=num_beams)
+    assert any(ArticleFacts(text).unsupported(b.summary) for text, b in zip(TEXTS, unguarded))  # it would invent
     guarded = briefer.predict(TEXTS, fact_guard=True, num_beams=num_beams)
     for text, brief in zip(TEXTS, guarded):
         assert not ArticleFacts(text).unsupported(brief.summary), brief.summary
