@@ -66,6 +66,9 @@ DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
 STREAM_CHUNK = 1024
 """Articles sorted and batched together: larger chunks pad less, smaller ones hold less in memory."""
 
+RETRY_BEAMS = 4
+"""Beams of the guarded second try at a summary that greedy decoding under the fact guard could not finish."""
+
 
 class NewsBrief:
     def __init__(self, model: NewsBriefModel, tokenizer, labels: LabelSpace, thresholds: list[float],
@@ -218,33 +221,53 @@ class NewsBrief:
     def _summarize(self, windows: Windows, rows: list[int], settings: GenerationConfig, summaries: list[str],
                    fallbacks: set[int]) -> torch.Tensor:
         """Summaries of the windows `rows` into `summaries` (by article), guarded when the settings say so;
-        returns their pooled states. A summary the guard blocked, or left empty, is decoded again
-        without it, and its article goes into `fallbacks`."""
+        returns their pooled states. A summary the guard blocked, or left empty, is decoded again with
+        guarded beam search, and where that is blocked too, without the guard: its article goes into
+        `fallbacks`."""
         input_ids, attention_mask = self._pad(windows, rows)
-        kwargs = settings.generate_kwargs()
         spellings = [ArticleSpelling(windows.texts[windows.article[w]], windows.input_ids[w], windows.offsets[w])
                      for w in rows] if self.wordpiece else None
-        guard = None
+        articles = None
         if settings.fact_guard:
-            eos = self.model.seq2seq.generation_config.eos_token_id
             articles = [ArticleUnits(windows.input_ids[w], self._vocabulary, spellings[i].capitalised(),
                                      spellings[i].acronyms()) if spellings else
                         ArticleUnits(windows.input_ids[w], self._vocabulary) for i, w in enumerate(rows)]
-            guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
-                              settings.max_new_tokens, keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
-        sequences, pooled = self.model.brief(input_ids, attention_mask, guard=guard, **kwargs)
-        texts = self._decode(sequences, spellings)
-        if guard is not None:
-            redo = [i for i, text in enumerate(texts) if i in guard.blocked or not text.strip()]
-            if redo:
-                unguarded, _ = self.model.brief(input_ids[redo], attention_mask[redo], **kwargs)
-                redone = self._decode(unguarded, [spellings[i] for i in redo] if spellings else None)
-                for i, text in zip(redo, redone):
-                    texts[i] = text
-                    fallbacks.add(windows.article[rows[i]])
+        texts, pooled, blocked = self._generate(input_ids, attention_mask, settings, articles, spellings)
+        if blocked:
+            # Beam search can back out of a dead end that greedy decoding walked into; what it cannot
+            # finish either is written without the guard.
+            retry = replace(settings, num_beams=max(RETRY_BEAMS, settings.num_beams))
+            redone, _, still = self._generate(input_ids[blocked], attention_mask[blocked], retry,
+                                              _pick(articles, blocked), _pick(spellings, blocked))
+            texts_of = dict(zip(blocked, redone))
+            unguarded_rows = [blocked[j] for j in still]
+            if unguarded_rows:
+                unguarded, _, _ = self._generate(input_ids[unguarded_rows], attention_mask[unguarded_rows], settings,
+                                                 None, _pick(spellings, unguarded_rows))
+                texts_of.update(zip(unguarded_rows, unguarded))
+                fallbacks.update(windows.article[rows[i]] for i in unguarded_rows)
+            for i, text in texts_of.items():
+                texts[i] = text
         for w, text in zip(rows, texts):
             summaries[windows.article[w]] = text
         return pooled
+
+    def _generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, settings: GenerationConfig,
+                  articles: list[ArticleUnits] | None, spellings: list[ArticleSpelling] | None
+                  ) -> tuple[list[str], torch.Tensor, list[int]]:
+        """Summary texts, pooled states, and the rows the guard blocked or left empty (guarded when
+        `articles` are given)."""
+        guard = None
+        if articles is not None and input_ids.shape[0]:
+            eos = self.model.seq2seq.generation_config.eos_token_id
+            guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
+                              settings.max_new_tokens, keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
+        sequences, pooled = self.model.brief(input_ids, attention_mask, guard=guard, **settings.generate_kwargs())
+        texts = self._decode(sequences, spellings)
+        if guard is None:
+            return texts, pooled, []
+        return texts, pooled, [i for i, (ids, text) in enumerate(zip(sequences.tolist(), texts))
+                               if guard.ended_blocked(ids) or not text.strip()]
 
     @cached_property
     def _vocabulary(self) -> Vocabulary:
@@ -282,3 +305,7 @@ def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:
     sums.index_add_(0, torch.tensor(articles, device=sums.device), pooled.float())
+
+
+def _pick(items: list | None, rows: list[int]) -> list | None:
+    return None if items is None else [items[i] for i in rows]

@@ -150,3 +150,16 @@ def test_a_summary_the_guard_blocks_is_the_unguarded_one_flagged(briefer, monkey
     fallen_back = briefer.predict(TEXTS, fact_guard=True)
     assert [b.summary for b in fallen_back] == [b.summary for b in unguarded]
     assert all(b.guard_fallback for b in fallen_back) and not any(b.guard_fallback for b in unguarded)
+
+
+def test_a_summary_greedy_decoding_could_not_finish_is_tried_again_with_guarded_beams(briefer, monkeypatch):
+    from newsbrief.faithfulness import ArticleFacts
+    from newsbrief.models.fact_guard import FactGuard
+
+    fits = FactGuard._fits
+    # Greedy rows (keep=1) find every token disallowed; the beam search retry (keep>1) is guarded as usual.
+    monkeypatch.setattr(FactGuard, "_fits", lambda self, *args: self.keep > 1 and fits(self, *args))
+    retried = briefer.predict(TEXTS, fact_guard=True)
+    assert not any(b.guard_fallback for b in retried)
+    for text, brief in zip(TEXTS, retried):
+        assert brief.summary and not ArticleFacts(text).unsupported(brief.summary), brief.summary
