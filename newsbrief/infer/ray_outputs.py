@@ -21,8 +21,7 @@ from ray.data.block import BlockAccessor
 from ray.data.datasource import BlockBasedFileDatasink
 
 from newsbrief.infer.job_errors import OutputError
-from newsbrief.infer.parquet_output import SCHEMA, table_records
-from newsbrief.infer.writers import jsonl_bytes
+from newsbrief.infer.records import SCHEMA, jsonl_bytes, table_records
 
 FORMATS = ("parquet", "jsonl")
 TALLIED = pa.schema([SCHEMA.field(name) for name in ("id", "truncated", "error")])

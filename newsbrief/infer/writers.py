@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import IO
 
 from newsbrief.infer.job_errors import OutputError
-from newsbrief.infer.parquet_output import SCHEMA, ParquetOutput, check_parquet_output
+from newsbrief.infer.parquet_output import ParquetOutput, check_parquet_output
+from newsbrief.infer.records import COLUMNS, jsonl_bytes
 
-COLUMNS = tuple(SCHEMA.names)
-"""CSV columns, those of the Parquet output; `topics` is JSON: [[label, probability], ...]."""
 BACKWARD_READ = 1 << 16
 """Bytes read at a time when looking for the last newline from the end of a file."""
 CSV_HEADER = ",".join(COLUMNS).encode() + b"\n"
@@ -38,11 +37,6 @@ def check_output(path: Path) -> None:
     """Before any model loads: an existing output is refused unless it starts as one of ours."""
     if path.exists():
         CHECKS[output_format(path)](path)
-
-
-def jsonl_bytes(records: list[dict]) -> bytes:
-    """Records as JSON lines, UTF-8 unescaped, each ending in a newline."""
-    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
 
 
 def output_format(path: Path) -> str:

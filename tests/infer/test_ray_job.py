@@ -14,9 +14,8 @@ import pytest
 from newsbrief.cli import main
 from newsbrief.infer.batch_job import find_inputs, predict_files
 from newsbrief.infer.job_errors import BatchJobError
-from newsbrief.infer.parquet_output import records_table
 from newsbrief.infer.ray_job import predict_with_ray
-from newsbrief.infer.writers import jsonl_bytes
+from newsbrief.infer.records import jsonl_bytes, records_table
 
 from tests.infer.outputs import read_output
 from tests.infer.test_batch_job import GOOD, LINES, articles, briefer, write_input  # noqa: F401 (a fixture)
