@@ -159,7 +159,7 @@ def _predict(args: argparse.Namespace) -> None:
     on_ray = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
     chunk_size = args.chunk_size or CHUNK
     if args.engine == "ray":
-        from newsbrief.infer.ray_job import import_ray, predict_with_ray
+        from newsbrief.infer.ray_engine.job import import_ray, predict_with_ray
 
         try:
             import_ray()

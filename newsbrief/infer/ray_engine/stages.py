@@ -10,7 +10,7 @@ import pyarrow as pa
 from ray.data import Dataset
 
 from newsbrief.infer.batch_job import load_briefer
-from newsbrief.infer.ray_inputs import rows_table, table_rows
+from newsbrief.infer.ray_engine.inputs import rows_table, table_rows
 from newsbrief.infer.readers import Row, as_duplicate
 from newsbrief.infer.records import brief_records, records_table
 
