@@ -54,7 +54,7 @@ def make_newsbrief_dir(bart_dir: Path, folder: Path, new_tokens: int, batch_size
     from newsbrief.config import GenerationConfig, InferenceConfig, ModelConfig, RunConfig
     from newsbrief.labels import LabelSpace
     from newsbrief.models.backbone import build_seq2seq, load_tokenizer
-    from newsbrief.models.checkpoint import save_model
+    from newsbrief.models.model_dir import save_model
     from newsbrief.models.multitask import NewsBriefModel
 
     config = RunConfig(model=ModelConfig(backbone=str(bart_dir)),

@@ -21,7 +21,7 @@ from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
-from newsbrief.models.checkpoint import load_model
+from newsbrief.models.model_dir import load_model
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
 from newsbrief.models.multitask import NewsBriefModel
 

@@ -31,7 +31,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from newsbrief.models.checkpoint import unique_tensors
+from newsbrief.models.model_dir import unique_tensors
 from newsbrief.models.load_errors import ModelLoadError
 
 PREFIX = "step-"

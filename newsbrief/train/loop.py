@@ -21,7 +21,7 @@ from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
-from newsbrief.models.checkpoint import save_model
+from newsbrief.models.model_dir import save_model
 from newsbrief.models.lora import add_lora
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.train.checkpointing import (

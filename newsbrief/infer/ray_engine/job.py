@@ -23,7 +23,7 @@ from typing import Any
 
 from newsbrief.infer.batch_job import CHUNK
 from newsbrief.infer.records import Counts
-from newsbrief.models.checkpoint import check_model_directory
+from newsbrief.models.model_dir import check_model_directory
 
 RAY_MISSING = "the Ray engine needs Ray Data, which is not installed: pip install newsbrief[ray]"
 
