@@ -36,7 +36,7 @@ def main() -> None:
 
     from newsbrief.config import load_config
     from newsbrief.data import Collator, epoch_batches
-    from newsbrief.train.validation import MODEL_COLUMNS
+    from newsbrief.data import MODEL_COLUMNS
     from train_throughput import prepare_data
 
     config = load_config("configs/default-model.yaml")

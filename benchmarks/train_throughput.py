@@ -227,7 +227,7 @@ def run_trainer(config, tokenizer, labels, train_set, warmup: int, grouped: bool
 
     from newsbrief.data import Collator
     from newsbrief.train.loop import build_model
-    from newsbrief.train.validation import MODEL_COLUMNS
+    from newsbrief.data import MODEL_COLUMNS
 
     tc = config.train
 

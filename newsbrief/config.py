@@ -3,6 +3,9 @@
 The dataclasses are the only schema. Every field carries a one-line docstring (the string literal
 under it), unknown keys and wrong types fail with the dotted key named, and derived values are
 methods, never stored. Run state (step, epoch, best metric) never lives here.
+
+Names: a section is `*Config`, except where transformers or peft already has a class of that name for
+the same thing (GenerationConfig, LoraConfig): there it is `*Settings`, so that no name shadows theirs.
 """
 
 from __future__ import annotations
@@ -172,7 +175,7 @@ class TrainConfig:
 
 
 @dataclass
-class GenerationConfig:
+class GenerationSettings:
     num_beams: int = 1
     """Beam width; 1 is greedy decoding."""
     max_new_tokens: int = 48
@@ -219,7 +222,7 @@ class RunConfig:
     """Sources, columns and lengths."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """The optimisation loop."""
-    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
     """Decoding settings, saved with the model."""
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     """Batching for prediction."""

@@ -42,7 +42,7 @@ class Predictions:
     """(examples x labels) topic probabilities."""
     targets: np.ndarray
     masks: np.ndarray
-    """1 where a cell counts: the labels that occur in this split, for every example (see `topic_arrays`)."""
+    """1 where a cell counts: the labels that occur in this split, for every example (see `split_topic_targets`)."""
     label_names: list[str]
     """The model's labels, then any label of the split that the model lacks (never predicted)."""
     thresholds: np.ndarray
@@ -84,14 +84,14 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **ge
     label_names = briefer.labels.names + unknown
     probs = np.hstack([probs, np.zeros((len(probs), len(unknown)), dtype=probs.dtype)])
     thresholds = np.concatenate([briefer.thresholds, np.full(len(unknown), np.inf, dtype=np.float32)])
-    targets, masks = topic_arrays(split.topics, label_names)
+    targets, masks = split_topic_targets(split.topics, label_names)
     rouge = rouge_per_example(summaries, split.references)
     return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, truncated,
                        np.array([b.guard_fallback for b in briefs], dtype=bool), summary_tokens,
                        briefer.config.generation.max_new_tokens, seconds)
 
 
-def topic_arrays(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def split_topic_targets(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Multi-hot targets over the model's labels, and masks that count the labels occurring in the split.
 
     A data file does not say which labels it annotates; the labels it uses are taken as annotated for

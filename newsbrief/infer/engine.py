@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from newsbrief.config import GenerationConfig, RunConfig
+from newsbrief.config import GenerationSettings, RunConfig
 from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.article_text import EMPTY, is_blank
@@ -167,21 +167,21 @@ class NewsBrief:
         """(articles x hidden) float32, on the model's device: what the topic head reads per article."""
         return self._read(texts, None, progress)[1]
 
-    def _read(self, texts: list[str], settings: GenerationConfig | None,
+    def _read(self, texts: list[str], settings: GenerationSettings | None,
               progress: bool) -> tuple[list[str], torch.Tensor, set[int]]:
         windows = encode_articles(self.tokenizer, texts, self.config)
         with tqdm(total=len(texts), desc="briefing" if settings else "reading", unit=" articles",
                   disable=not progress) as bar:
             return self._run(windows, len(texts), settings, bar)
 
-    def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
+    def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationSettings,
                 all_scores: bool, bar: tqdm) -> Iterator[Brief]:
         encoded = windows.result()
         summaries, states, fallbacks = self._run(encoded, len(chunk), settings, bar)
         for i, (record, summary, p) in enumerate(zip(chunk, summaries, self._probs(states))):
             yield self._brief(record["id"], summary, p, encoded.truncated[i], all_scores, i in fallbacks)
 
-    def _run(self, windows: Windows, articles: int, settings: GenerationConfig | None,
+    def _run(self, windows: Windows, articles: int, settings: GenerationSettings | None,
              bar: tqdm | None = None) -> tuple[list[str], torch.Tensor, set[int]]:
         """Model work for encoded articles: a summary from each article's first window (none without
         `settings`), each article's state for the topic head, the mean of its windows' pooled
@@ -215,7 +215,7 @@ class NewsBrief:
         counts = torch.bincount(torch.tensor(windows.article, dtype=torch.long), minlength=articles)
         return summaries, sums / counts.clamp(min=1).unsqueeze(1).to(sums), fallbacks
 
-    def _summarize(self, windows: Windows, rows: list[int], settings: GenerationConfig, summaries: list[str],
+    def _summarize(self, windows: Windows, rows: list[int], settings: GenerationSettings, summaries: list[str],
                    fallbacks: set[int]) -> torch.Tensor:
         """Summaries of the windows `rows` into `summaries` (by article), guarded when the settings say so;
         returns their pooled states. A summary the guard blocked, or left empty, is decoded again

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
+from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
@@ -38,7 +38,7 @@ from newsbrief.train.checkpointing import (
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.topic_refit import refit_topic_head
-from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
+from newsbrief.train.validation import stored_topic_targets, validate
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
         if tc.tune_thresholds:
             briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
             probs = briefer.topic_scores(val_full["text"], progress=True)
-            thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
+            thresholds = tune_thresholds(probs, *stored_topic_targets(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
     write_model_card(export_dir, config, labels, state, metrics, best, refit_seconds)

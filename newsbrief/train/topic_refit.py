@@ -23,7 +23,7 @@ from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead, masked_bce
 from newsbrief.train.optim import make_optimizer
-from newsbrief.train.validation import topic_arrays
+from newsbrief.train.validation import stored_topic_targets
 
 REFIT_BATCH = 256
 """Article states per optimizer step of the head."""
@@ -36,7 +36,7 @@ def refit_topic_head(model: NewsBriefModel, tokenizer, labels: LabelSpace, confi
     tc = config.train
     states = NewsBrief(model, tokenizer, labels, [0.5] * len(labels.names), config).article_states(
         train_set["text"], progress=True)
-    targets, masks = (torch.as_tensor(array, device=states.device) for array in topic_arrays(train_set))
+    targets, masks = (torch.as_tensor(array, device=states.device) for array in stored_topic_targets(train_set))
     if tc.topic_refit_hidden_layer_size:
         model.topic_head = TopicHead(model.hidden_size, len(labels.names), config.model.topic_dropout,
                                      hidden_layer_size=tc.topic_refit_hidden_layer_size).to(states.device)

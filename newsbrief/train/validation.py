@@ -8,13 +8,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator
+from newsbrief.data import MODEL_COLUMNS, Collator
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import score_briefs
 from newsbrief.models.multitask import NewsBriefModel
-
-MODEL_COLUMNS = ["input_ids", "attention_mask", "labels", "topic_labels", "topic_mask"]
 
 
 @torch.no_grad()
@@ -38,12 +36,14 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
         thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
     summaries, probs = NewsBrief(model, tokenizer, labels, thresholds, config).summarize_and_score(dataset["text"])
-    targets, masks = topic_arrays(dataset)
+    targets, masks = stored_topic_targets(dataset)
     metrics.update(score_briefs(summaries, dataset["summary"], probs, targets, masks, thresholds, labels.names))
     model.train(was_training)
     return metrics
 
 
-def topic_arrays(dataset: datasets.Dataset) -> tuple[np.ndarray, np.ndarray]:
+def stored_topic_targets(dataset: datasets.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The multi-hot targets and per-source label masks that `tokenize` stored with a training or
+    validation set (unlike evaluation's `split_topic_targets`, which builds them from topic names)."""
     return (np.asarray(dataset["topic_labels"], dtype=np.float32).reshape(len(dataset), -1),
             np.asarray(dataset["topic_mask"], dtype=np.float32).reshape(len(dataset), -1))
