@@ -143,7 +143,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def make_config(args: argparse.Namespace, output_dir: Path):
-    from newsbrief.config import ModelConfig, from_dict, load_config
+    from newsbrief.config import ModelConfig, load_config
+    from newsbrief.config_parsing import from_dict
 
     raw = yaml.safe_load(CONFIG.read_text())
     overrides = []

@@ -8,7 +8,8 @@ import sys
 import typing
 from pathlib import Path
 
-from newsbrief.config import ConfigError, RunConfig, field_docs, load_config
+from newsbrief.config import ConfigError, RunConfig, load_config
+from newsbrief.config_parsing import field_docs
 from newsbrief.infer.job_errors import BatchJobError, InputError, OutputError, UsageError
 from newsbrief.models.load_errors import ModelLoadError
 from newsbrief.run_lock import RunLocked
