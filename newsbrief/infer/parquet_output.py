@@ -18,6 +18,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsbrief.disk import sync_path
 from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.records import SCHEMA, records_table
 
@@ -92,8 +93,7 @@ def _merge(parts: list[Path], destination: Path) -> None:
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     temporary = _temporary(path)
     write(temporary)
-    with open(temporary, "rb") as written:
-        os.fsync(written.fileno())  # the data is on disk before the rename makes it visible
+    sync_path(temporary)  # the data is on disk before the rename makes it visible
     os.replace(temporary, path)
 
 

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import IO
 
+from newsbrief.disk import sync_file
 from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.parquet_output import ParquetOutput, check_parquet_output
 from newsbrief.infer.records import COLUMNS, jsonl_bytes
@@ -57,7 +58,7 @@ class JsonlOutput:
 
     def write(self, records: list[dict]) -> None:
         self._file.write(jsonl_bytes(records))
-        _sync(self._file)
+        sync_file(self._file)
 
     def finish(self) -> None:
         """Each chunk was whole once written."""
@@ -81,7 +82,7 @@ class CsvOutput:
         self._csv.writerows([r["id"], r.get("summary", ""), json.dumps(r["topics"]) if "topics" in r else "",
                              r.get("truncated", ""), r.get("guard_fallback", ""), r.get("error", "")]
                             for r in records)
-        _sync(self._file)
+        sync_file(self._file)
 
     def finish(self) -> None:
         """Each chunk was whole once written."""
@@ -131,11 +132,6 @@ def _close(file: IO) -> None:
         file.close()
     except OSError:
         pass
-
-
-def _sync(file: IO) -> None:
-    file.flush()
-    os.fsync(file.fileno())
 
 
 def _cut_after_last_newline(path: Path) -> None:

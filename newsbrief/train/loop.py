@@ -78,7 +78,7 @@ def train(config: RunConfig) -> Path:
     if config.model.init_from and not (tc.resume and latest_checkpoint(output_dir)):
         # The summarizer only: an earlier stage (gap-sentence pretraining) may have had other labels, or none.
         load_weights(model.seq2seq, init_weights_file(Path(config.model.init_from)), prefix="seq2seq.")
-    optimizer = make_optimizer(model, tc)
+    optimizer = make_optimizer(model, tc, tc.learning_rate)
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
     state = TrainerState()
@@ -220,7 +220,7 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
         started = time.perf_counter()
         refit_topic_head(model, tokenizer, labels, config, train_set)
         refit_seconds = time.perf_counter() - started
-    thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
+    thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics: dict = {}
     if val_full is not None:
         if tc.tune_thresholds:

@@ -11,8 +11,6 @@ mean over all of an article's windows, which the loop, training on first windows
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import datasets
 import torch
 from tqdm.auto import tqdm
@@ -34,14 +32,14 @@ def refit_topic_head(model: NewsBriefModel, tokenizer, labels: LabelSpace, confi
     """Train the topic head on the frozen encoder's article states: the loop's linear head from its
     weights, or, with `train.topic_refit_hidden_layer_size`, a new head with a hidden layer in its place."""
     tc = config.train
-    states = NewsBrief(model, tokenizer, labels, [0.5] * len(labels.names), config).article_states(
+    states = NewsBrief(model, tokenizer, labels, labels.default_thresholds(), config).article_states(
         train_set["text"], progress=True)
     targets, masks = (torch.as_tensor(array, device=states.device) for array in stored_topic_targets(train_set))
     if tc.topic_refit_hidden_layer_size:
         model.topic_head = TopicHead(model.hidden_size, len(labels.names), config.model.topic_dropout,
                                      hidden_layer_size=tc.topic_refit_hidden_layer_size).to(states.device)
     head = model.topic_head
-    optimizer = make_optimizer(head, replace(tc, learning_rate=tc.topic_refit_learning_rate))
+    optimizer = make_optimizer(head, tc, tc.topic_refit_learning_rate)
     shuffle = torch.Generator().manual_seed(tc.seed)
     head.train()
     for _ in tqdm(range(tc.topic_refit_epochs), desc="refitting the topic head", unit=" epochs"):

@@ -28,12 +28,12 @@ def validation_loss(model: NewsBriefModel, dataset: datasets.Dataset, collator: 
 
 def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunConfig, dataset: datasets.Dataset,
              collator: Collator, thresholds: np.ndarray | None = None) -> dict:
-    """Loss, ROUGE of generated summaries, and topic F1 at the given thresholds (0.5 by default), with
+    """Loss, ROUGE of generated summaries, and topic F1 at the given thresholds (the default one if none), with
     summaries and topics read as inference reads them."""
     was_training = model.training
     model.eval()
     if thresholds is None:
-        thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
+        thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
     summaries, probs = NewsBrief(model, tokenizer, labels, thresholds, config).summarize_and_score(dataset["text"])
     targets, masks = stored_topic_targets(dataset)
