@@ -23,7 +23,8 @@ from pathlib import Path
 
 from articles import real_articles
 from bart_model import build_bart, make_newsbrief_dir
-from newsbrief.infer.batch_job import find_inputs, load_briefer, predict_files
+from newsbrief.infer.batch_job import find_inputs, predict_files
+from newsbrief.infer.engine import load_briefer
 from newsbrief.infer.ray_engine.job import predict_with_ray
 
 SMALL = {"d_model": 256, "layers": 2, "new_tokens": 32, "batch_size": 32, "max_length": 512}

@@ -151,7 +151,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from newsbrief.infer.batch_job import CHUNK, find_inputs, load_briefer, predict_files, print_summary
+    from newsbrief.infer.batch_job import CHUNK, find_inputs, predict_files, print_summary
+    from newsbrief.infer.engine import load_briefer
 
     load = {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile,
             "trust_remote_code": args.trust_remote_code,

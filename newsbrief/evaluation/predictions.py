@@ -9,6 +9,7 @@ import numpy as np
 
 from newsbrief.config import SourceConfig
 from newsbrief.data import read_split
+from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import evaluated_labels, rouge_per_example
 
@@ -68,16 +69,13 @@ class Predictions:
 def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **generation) -> Predictions:
     """`progress` shows a bar over the articles while the model briefs them; `generation` overrides the
     model's generation settings."""
+    blank = next((id_ for id_, text in zip(split.ids, split.texts) if is_blank(text)), None)
+    if blank is not None:  # the engine's rule for briefs: an error, never a brief of nothing
+        raise ValueError(f"article {blank}: text {EMPTY}")
     started = time.perf_counter()
-    briefs = briefer.predict(split.texts, all_scores=True, progress=progress, **generation)
+    reading = briefer.read(split.texts, progress=progress, **generation)
     seconds = time.perf_counter() - started
-    summaries = [b.summary for b in briefs]
-    probs = np.array([[b.scores[name] for name in briefer.labels.names] for b in briefs], dtype=np.float32)
-    probs = probs.reshape(len(briefs), len(briefer.labels.names))
-    truncated = np.array([b.truncated for b in briefs], dtype=bool)
-    # The engine returns text, so lengths are re-tokenized: a summary as long as max_new_tokens was cut by that cap.
-    summary_ids = briefer.tokenizer(summaries, add_special_tokens=False)["input_ids"]
-    summary_tokens = np.array([len(ids) for ids in summary_ids])
+    summaries, probs = reading.summaries, reading.probs.astype(np.float32)
     # Labels of the split that the model never learned still count: each of their positives is a miss.
     known = set(briefer.labels.names)
     unknown = sorted({t for topics in split.topics for t in topics} - known)
@@ -86,8 +84,8 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **ge
     thresholds = np.concatenate([briefer.thresholds, np.full(len(unknown), np.inf, dtype=np.float32)])
     targets, masks = split_topic_targets(split.topics, label_names)
     rouge = rouge_per_example(summaries, split.references)
-    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, truncated,
-                       np.array([b.guard_fallback for b in briefs], dtype=bool), summary_tokens,
+    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, reading.truncated,
+                       reading.guard_fallback, reading.summary_tokens,
                        briefer.config.generation.max_new_tokens, seconds)
 
 

@@ -21,10 +21,10 @@ import os
 import sys
 import time
 from contextlib import closing, contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Iterator
+from typing import ContextManager, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -38,18 +38,6 @@ from newsbrief.run_lock import run_lock
 
 CHUNK = 256
 """Articles briefed and written together: a crash loses at most one chunk of work."""
-
-
-def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "auto", int8: bool = False,
-                 compile: bool = False, trust_remote_code: bool = False, **inference: Any) -> NewsBrief:
-    """The model as a batch job runs it; `inference` overrides the model's inference settings
-    (long_articles, batch_size, max_batch_tokens), and None leaves one as the model has it."""
-    briefer = NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile,
-                                        trust_remote_code=trust_remote_code)
-    chosen = {key: value for key, value in inference.items() if value is not None}
-    briefer.config.inference = replace(briefer.config.inference, **chosen)
-    briefer.config.validate_inference()
-    return briefer
 
 
 def find_inputs(spec: str, output: Path) -> list[InputFile]:

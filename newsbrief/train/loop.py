@@ -225,7 +225,7 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
     if val_full is not None:
         if tc.tune_thresholds:
             briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
-            probs = briefer.topic_scores(val_full["text"], progress=True)
+            probs = briefer.read(val_full["text"], generate=False, progress=True).probs
             thresholds = tune_thresholds(probs, *stored_topic_targets(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)

@@ -5,7 +5,7 @@ which leaves the topic head short of what the encoder states support: on the def
 test micro-F1 rose from 0.78 after the loop to 0.85 after a refit. With the encoder frozen, its states
 are computed once, and every further epoch costs a few small matrix products.
 
-The states are read exactly as inference reads them (`NewsBrief.article_states`): in chunk mode, the
+The states are read exactly as inference reads them (`NewsBrief.read` without generation): in chunk mode, the
 mean over all of an article's windows, which the loop, training on first windows only, never shows.
 """
 
@@ -32,8 +32,8 @@ def refit_topic_head(model: NewsBriefModel, tokenizer, labels: LabelSpace, confi
     """Train the topic head on the frozen encoder's article states: the loop's linear head from its
     weights, or, with `train.topic_refit_hidden_layer_size`, a new head with a hidden layer in its place."""
     tc = config.train
-    states = NewsBrief(model, tokenizer, labels, labels.default_thresholds(), config).article_states(
-        train_set["text"], progress=True)
+    states = NewsBrief(model, tokenizer, labels, labels.default_thresholds(), config).read(
+        train_set["text"], generate=False, progress=True).states
     targets, masks = (torch.as_tensor(array, device=states.device) for array in stored_topic_targets(train_set))
     if tc.topic_refit_hidden_layer_size:
         model.topic_head = TopicHead(model.hidden_size, len(labels.names), config.model.topic_dropout,

@@ -35,9 +35,10 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
     if thresholds is None:
         thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
-    summaries, probs = NewsBrief(model, tokenizer, labels, thresholds, config).summarize_and_score(dataset["text"])
+    reading = NewsBrief(model, tokenizer, labels, thresholds, config).read(dataset["text"])
     targets, masks = stored_topic_targets(dataset)
-    metrics.update(score_briefs(summaries, dataset["summary"], probs, targets, masks, thresholds, labels.names))
+    metrics.update(score_briefs(reading.summaries, dataset["summary"], reading.probs, targets, masks, thresholds,
+                                labels.names))
     model.train(was_training)
     return metrics
 

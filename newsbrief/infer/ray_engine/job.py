@@ -36,7 +36,7 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
 
     `actors` models run at once, each with `gpus_per_actor` GPUs (default: 1 when the cluster has GPUs,
     else 0) and `cpus_per_actor` CPUs (on CPU, its torch threads); each takes `chunk_size` rows at a time.
-    `load` goes to batch_job.load_briefer: device, dtype, int8, compile, and the inference overrides
+    `load` goes to engine.load_briefer: device, dtype, int8, compile, and the inference overrides
     long_articles, batch_size (articles per model batch) and max_batch_tokens (the token budget).
     Uses the running Ray, else connects to `address`, else to RAY_ADDRESS, else to a cluster that `ray start`
     started on this machine, else starts a local Ray.

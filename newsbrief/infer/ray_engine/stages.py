@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 from ray.data import Dataset
 
-from newsbrief.infer.batch_job import load_briefer
+from newsbrief.infer.engine import load_briefer
 from newsbrief.infer.ray_engine.inputs import rows_table, table_rows
 from newsbrief.infer.readers import Row, as_duplicate
 from newsbrief.infer.records import brief_records, records_table
