@@ -9,12 +9,13 @@ import typing
 from pathlib import Path
 
 from newsbrief.config import ConfigError, RunConfig, field_docs, load_config
+from newsbrief.data_errors import DataError
 from newsbrief.infer.job_errors import BatchJobError, InputError, OutputError, UsageError
 from newsbrief.models.load_errors import ModelLoadError
 from newsbrief.run_lock import RunLocked
 
 EXIT_CODES = [  # the first class an error is an instance of gives its code
-    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (FileNotFoundError, 4), (OutputError, 5), (RunLocked, 5),
+    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (DataError, 4), (FileNotFoundError, 4), (OutputError, 5), (RunLocked, 5),
     (BatchJobError, 1),
 ]
 EXIT_HELP = ("exit codes: 0 done, 1 another fatal problem, 2 bad arguments, 3 bad config, 4 input unreadable, "

@@ -71,10 +71,14 @@ class SourceConfig:
     """Column with the target summary; null or empty cells train no summary for that example."""
     topics_column: str | None = "topics"
     """Column with a list of topic names (or one name); null means this source annotates no topics."""
+    topics_separator: str | None = None
+    """Splits a topics cell that is one string into labels ("business|news" with "|"); null: one label."""
     id_column: str = "id"
-    """Column with a unique example id."""
+    """Column with a unique example id; a file without the default `id` column gets `<file name>:<row>` ids."""
     split_column: str | None = "split"
-    """Column naming each row's split (train/validation/test); null uses the dataset's own splits."""
+    """Column naming each row's split (train/validation/test); without it (or null), see validation_fraction."""
+    validation_fraction: float = 0.1
+    """Share of a file without a split column carved out, seeded (data.split_seed), as its validation split."""
     label_map: dict[str, str] = field(default_factory=dict)
     """Renames source labels into the shared label space; a label mapped to "" is dropped."""
     max_examples: int | None = None
@@ -102,6 +106,8 @@ class DataConfig:
     """Text put before every article (T5 checkpoints expect "summarize: ")."""
     min_label_count: int = 1
     """Labels seen fewer times in training data are left out of the label space."""
+    split_seed: int = 0
+    """Seed of the validation rows carved out of files without a split column (sources' validation_fraction)."""
 
 
 @dataclass
@@ -252,6 +258,11 @@ class RunConfig:
                 raise ConfigError(f"data.sources.{i}.path: is empty")
             if _looks_like_file(source.path) and not Path(source.path).exists():
                 raise ConfigError(f"data.sources.{i}.path: no such file: {source.path}")
+            if not 0.0 <= source.validation_fraction < 1.0:
+                raise ConfigError(f"data.sources.{i}.validation_fraction: must be in [0, 1), "
+                                  f"got {source.validation_fraction}")
+            if source.topics_separator == "":
+                raise ConfigError(f"data.sources.{i}.topics_separator: is empty (null keeps a cell one label)")
             if source.repeat < 1:
                 raise ConfigError(f"data.sources.{i}.repeat: must be at least 1, got {source.repeat}")
         rates = {"train.learning_rate": self.train.learning_rate,

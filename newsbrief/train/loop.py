@@ -66,6 +66,9 @@ def train(config: RunConfig) -> Path:
     corpora = read_corpora(config.data)
     if not corpora["train"]:
         raise ValueError("data.sources: no source has a train split")
+    if not corpora["validation"] and accelerator.is_main_process:
+        log.warning("data.sources: no validation data (no 'validation' rows in a split column, and no "
+                    "validation_fraction above 0): topic thresholds stay 0.5 and the last checkpoint is exported")
     labels = LabelSpace.from_training_data(corpora["train"], config.data.sources, config.data.min_label_count)
     train_set = tokenize(concatenate(corpora["train"]), tokenizer, config.data, labels)
     val_full = tokenize(concatenate(corpora["validation"]), tokenizer, config.data, labels) \
