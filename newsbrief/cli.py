@@ -48,17 +48,20 @@ def main(argv: list[str] | None = None) -> None:
                                    description="ROUGE with bootstrap intervals beside Lead-k and first-words "
                                                "baselines, topic F1, threshold sweep, calibration, lengths.",
                                    epilog=EXIT_HELP)
-    evaluate.add_argument("--model", required=True, help="model directory")
+    evaluate.add_argument("--model", default=None,
+                          help="model directory or Hub repository id (default: the embedded model)")
     evaluate.add_argument("--data", required=True, help="JSONL, CSV or Parquet file")
     evaluate.add_argument("--split", default="test", help="value of the split column to evaluate")
     evaluate.add_argument("--text-column", default="text")
     evaluate.add_argument("--summary-column", default="title", help="reference summaries (default: headlines)")
     evaluate.add_argument("--topics-column", default="topics")
     evaluate.add_argument("--split-column", default="split")
-    evaluate.add_argument("--max-examples", type=int, default=None)
+    evaluate.add_argument("--max-examples", type=_positive_int, default=None,
+                          help="a random sample of this many examples (--seed), stratified by topic; "
+                               "the report says how it was drawn")
     evaluate.add_argument("--baseline-model", default=None,
                           help="a second model directory, compared with a paired bootstrap on the same examples")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples and the sample")
     evaluate.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                           help="override the models' inference.long_articles")
     evaluate.add_argument("--fact-guard", action=argparse.BooleanOptionalAction, default=None,
