@@ -37,14 +37,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbrief", description="Brief news: summaries and topics.",
                                      epilog=EXIT_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument("--verbose", action="store_true",
+                           help="show the libraries' loading bars, warnings and info logs (quiet by default)")
 
-    train = commands.add_parser("train", help="fine-tune a model from a YAML config",
+    train = commands.add_parser("train", help="fine-tune a model from a YAML config", parents=[verbosity],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=_config_help() + "\n\n" + EXIT_HELP)
     train.add_argument("config", help="YAML file (see configs/)")
     train.add_argument("overrides", nargs="*", help="key.sub=value settings applied after the file")
 
     evaluate = commands.add_parser("evaluate", help="a report of a model on a data file: JSON and Markdown",
+                                   parents=[verbosity],
                                    description="ROUGE with bootstrap intervals beside Lead-k and first-words "
                                                "baselines, topic F1, threshold sweep, calibration, lengths.",
                                    epilog=EXIT_HELP)
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
                           help="folder for report.json and report.md (default: the JSON report on stdout)")
 
     predict = commands.add_parser("predict", help="brief every article of JSONL, CSV or Parquet files",
+                                  parents=[verbosity],
                                   description="Brief every article; run it again after a crash to resume.",
                                   epilog=EXIT_HELP)
     predict.add_argument("--model", default=None, help="model directory (default: the embedded model)")
@@ -111,6 +116,9 @@ def main(argv: list[str] | None = None) -> None:
                              "else a Ray started for this job)")
 
     args = parser.parse_args(argv)
+    from newsbrief.quiet import set_process_verbosity
+
+    set_process_verbosity(args.verbose)
     try:
         {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
     except KeyboardInterrupt:

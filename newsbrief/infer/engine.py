@@ -24,6 +24,7 @@ from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.checkpoint import load_model
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
 from newsbrief.models.multitask import NewsBriefModel
+from newsbrief.quiet import quiet_loading
 
 
 @dataclass
@@ -83,15 +84,18 @@ class NewsBrief:
     def from_pretrained(cls, path: str | Path | None = None, device: str = "auto",
                         dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False, *,
                         revision: str | None = None, token: str | bool | None = None,
-                        cache_dir: str | Path | None = None, trust_remote_code: bool = False) -> "NewsBrief":
+                        cache_dir: str | Path | None = None, trust_remote_code: bool = False,
+                        verbose: bool = False) -> "NewsBrief":
         """Load a model directory or a Hub repository ("org/name" at `revision`, through the Hugging Face
         cache), by default the embedded model; `int8` quantizes linear layers (CPU), `compile` runs
-        torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`."""
+        torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`.
+        Libraries' loading bars and warnings are shown only when `verbose`."""
         target = resolve_device(device)
         directory = DEFAULT_MODEL if path is None else model_directory(path, revision, token, cache_dir,
                                                                        trust_remote_code)
-        loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target),
-                            trust_remote_code=trust_remote_code)
+        with quiet_loading(verbose):
+            loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target),
+                                trust_remote_code=trust_remote_code)
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
