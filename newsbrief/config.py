@@ -194,6 +194,19 @@ class GenerationConfig:
     fact_guard: bool = False
     """Only names and numbers the article contains (models/fact_guard.py); a blocked summary is unguarded, flagged."""
 
+    def validate(self, prefix: str = "generation") -> None:
+        """Impossible settings, named; also for the overrides of one `predict` call."""
+        for key in ("num_beams", "max_new_tokens"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"{prefix}.{key}: must be positive, got {getattr(self, key)}")
+        for key in ("min_new_tokens", "no_repeat_ngram_size"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{prefix}.{key}: must not be negative, got {getattr(self, key)}")
+        if self.repetition_penalty <= 0:
+            raise ConfigError(f"{prefix}.repetition_penalty: must be positive, got {self.repetition_penalty}")
+        if self.min_new_tokens > self.max_new_tokens:
+            raise ConfigError(f"{prefix}.min_new_tokens: larger than {prefix}.max_new_tokens")
+
     def generate_kwargs(self) -> dict:
         """The settings `generate` takes; the guard is built per batch from its articles."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "fact_guard"}
@@ -242,8 +255,6 @@ class RunConfig:
             "train.log_every": self.train.log_every,
             "train.save_total_limit": self.train.save_total_limit,
             "train.eval_max_examples": self.train.eval_max_examples,
-            "generation.num_beams": self.generation.num_beams,
-            "generation.max_new_tokens": self.generation.max_new_tokens,
             "inference.batch_size": self.inference.batch_size,
             "inference.max_batch_tokens": self.inference.max_batch_tokens,
             "inference.max_chunks": self.inference.max_chunks,
@@ -286,11 +297,7 @@ class RunConfig:
             raise ConfigError("model.lora: needs a pretrained backbone (random_init is true), since the stored "
                               "delta is applied to the backbone's weights when loading")
         self.validate_inference()
-        penalty = self.generation.repetition_penalty
-        if penalty <= 0:
-            raise ConfigError(f"generation.repetition_penalty: must be positive, got {penalty}")
-        if self.generation.min_new_tokens > self.generation.max_new_tokens:
-            raise ConfigError("generation.min_new_tokens: larger than generation.max_new_tokens")
+        self.generation.validate()
         best = {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"}
         if self.train.metric_for_best not in best:
             raise ConfigError(f"train.metric_for_best: {self.train.metric_for_best!r} is not one of {sorted(best)}")

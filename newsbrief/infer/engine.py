@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -16,9 +16,9 @@ from tqdm.auto import tqdm
 from newsbrief.config import GenerationConfig, RunConfig
 from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
+from newsbrief.infer.inputs import Article, articles_of, count, generation_settings
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.checkpoint import load_model
@@ -41,6 +41,9 @@ class Brief:
     """Every label's probability, when asked for with `all_scores=True`."""
     guard_fallback: bool = False
     """The fact guard (generation.fact_guard) blocked every way to finish this summary, so it is unguarded."""
+    error: str | None = None
+    """Why this item was not briefed ("item 3: 'text' is empty"; summary and topics empty), as the batch job's
+    error records say; None for a brief."""
 
 
 def resolve_device(device: str) -> torch.device:
@@ -121,34 +124,40 @@ class NewsBrief:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def predict(self, articles: Iterable[str | dict[str, Any]], all_scores: bool = False, progress: bool = False,
-                **generation: Any) -> list[Brief]:
-        """Brief articles given as texts or as records with `text` (and optionally `id`).
+    def predict(self, articles: Any, all_scores: bool = False, progress: bool = False, *,
+                text_column: str = "text", id_column: str = "id", **generation: Any) -> list[Brief]:
+        """Brief articles: one text, or texts, records (dicts), a pandas DataFrame, a `datasets` Dataset or
+        IterableDataset, any iterable of texts and records, with the text in `text_column` and an optional
+        id in `id_column` (else the item's position). A bad item (None, no text, empty or invisible text)
+        gets a Brief whose `error` names it, as the batch job writes an error record (infer/inputs.py).
 
         Keyword arguments override the checkpoint's generation settings for this call (num_beams,
         max_new_tokens, min_new_tokens, no_repeat_ngram_size, repetition_penalty, length_penalty,
-        fact_guard). `progress` shows a bar over the articles (evaluation runs, notebooks).
+        fact_guard); an unknown one or an impossible value is a ValueError naming it. `progress` shows a bar.
         """
-        return list(self.predict_stream(articles, all_scores=all_scores, progress=progress, **generation))
+        return list(self.predict_stream(articles, all_scores=all_scores, progress=progress, text_column=text_column,
+                                        id_column=id_column, **generation))
 
     def predict_one(self, text: str, **kwargs: Any) -> Brief:
         return self.predict([text], **kwargs)[0]
 
-    def predict_stream(self, articles: Iterable[str | dict[str, Any]], chunk_size: int = STREAM_CHUNK,
-                       all_scores: bool = False, progress: bool = False, **generation: Any) -> Iterator[Brief]:
+    def predict_stream(self, articles: Any, chunk_size: int = STREAM_CHUNK, all_scores: bool = False,
+                       progress: bool = False, *, text_column: str = "text", id_column: str = "id",
+                       **generation: Any) -> Iterator[Brief]:
         """Briefs in input order, `chunk_size` articles at a time, for streams of any length.
 
         The next chunk is tokenized in a background thread while the model works on this one
         (tokenizers release the GIL), so the accelerator does not wait for the CPU.
         """
-        settings = replace(self.config.generation, **generation)
-        records = (_article_record(i, a) for i, a in enumerate(articles))
+        settings = generation_settings(self.config.generation, generation)
+        records = articles_of(articles, text_column, id_column)
         with ThreadPoolExecutor(max_workers=1) as tokenizing, \
-                tqdm(desc="briefing", unit=" articles", disable=not progress) as bar:
+                tqdm(desc="briefing", unit=" articles", total=count(articles), disable=not progress) as bar:
             pending = None
             while chunk := list(islice(records, chunk_size)):
-                upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, [r["text"] for r in chunk],
-                                                     self.config))
+                texts = [article.text for article in chunk if article.error is None]
+                upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, texts, self.config)
+                            if texts else None)
                 if pending is not None:
                     yield from self._briefs(*pending, settings, all_scores, bar)
                 pending = upcoming
@@ -160,7 +169,7 @@ class NewsBrief:
         """Summaries and a (articles x labels) probability matrix, in input order.
 
         `progress` shows a bar over the articles (evaluation runs, notebooks)."""
-        summaries, states, _ = self._read(texts, replace(self.config.generation, **generation), progress)
+        summaries, states, _ = self._read(texts, generation_settings(self.config.generation, generation), progress)
         return summaries, self._probs(states)
 
     def topic_scores(self, texts: list[str], progress: bool = False) -> np.ndarray:
@@ -178,12 +187,22 @@ class NewsBrief:
                   disable=not progress) as bar:
             return self._run(windows, len(texts), settings, bar)
 
-    def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
+    def _briefs(self, chunk: list[Article], windows: Future | None, settings: GenerationConfig,
                 all_scores: bool, bar: tqdm) -> Iterator[Brief]:
-        encoded = windows.result()
-        summaries, states, fallbacks = self._run(encoded, len(chunk), settings, bar)
-        for i, (record, summary, p) in enumerate(zip(chunk, summaries, self._probs(states))):
-            yield self._brief(record["id"], summary, p, encoded.truncated[i], all_scores, i in fallbacks)
+        """The chunk's briefs in order; `windows` encodes its articles without an error (None: it has none)."""
+        briefs: Iterator[Brief] = iter(())
+        if windows is not None:
+            encoded = windows.result()
+            articles = [article for article in chunk if article.error is None]
+            summaries, states, fallbacks = self._run(encoded, len(articles), settings, bar)
+            briefs = (self._brief(article.id, summary, p, encoded.truncated[i], all_scores, i in fallbacks)
+                      for i, (article, summary, p) in enumerate(zip(articles, summaries, self._probs(states))))
+        for article in chunk:
+            if article.error is not None:
+                bar.update()
+                yield Brief(article.id, "", [], error=article.error)
+            else:
+                yield next(briefs)
 
     def _run(self, windows: Windows, articles: int, settings: GenerationConfig | None,
              bar: tqdm | None = None) -> tuple[list[str], torch.Tensor, set[int]]:
@@ -274,14 +293,6 @@ class NewsBrief:
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: float(p) for n, p in zip(self.labels.names, probs)} if all_scores else None
         return Brief(id_, summary, topics, truncated, scores, guard_fallback)
-
-
-def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]:
-    record = {"id": str(index), "text": article} if isinstance(article, str) else \
-        {**article, "id": str(article.get("id", index))}
-    if is_blank(record["text"]):  # the batch job's rule too: an error, never a brief of nothing
-        raise ValueError(f"article {record['id']}: text {EMPTY}")
-    return record
 
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:
