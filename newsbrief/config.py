@@ -151,7 +151,9 @@ class TrainConfig:
     log_every: int = 10
     """Log training loss every this many optimizer steps."""
     tensorboard: bool = True
-    """Also write TensorBoard logs (needs the tensorboard package)."""
+    """Also log to TensorBoard in logs/<run name>/ when the tensorboard package is installed."""
+    log_with: list[str] = field(default_factory=list)
+    """Experiment trackers through Accelerate (wandb, mlflow, comet_ml, aim, clearml, dvclive, ...), each installed."""
     resume: bool = True
     """Resume from the latest checkpoint in output_dir when there is one."""
     tune_thresholds: bool = True
