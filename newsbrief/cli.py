@@ -10,12 +10,13 @@ from pathlib import Path
 
 from newsbrief.config import ConfigError, RunConfig, load_config
 from newsbrief.config_parsing import field_docs
+from newsbrief.data_errors import DataError
 from newsbrief.infer.job_errors import BatchJobError, InputError, OutputError, UsageError
 from newsbrief.models.load_errors import ModelLoadError
 from newsbrief.run_lock import RunLocked
 
 EXIT_CODES = [  # the first class an error is an instance of gives its code
-    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (FileNotFoundError, 4), (OutputError, 5), (RunLocked, 5),
+    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (DataError, 4), (FileNotFoundError, 4), (OutputError, 5), (RunLocked, 5),
     (BatchJobError, 1),
 ]
 EXIT_HELP = ("exit codes: 0 done, 1 another fatal problem, 2 bad arguments, 3 bad config, 4 input unreadable, "
@@ -37,28 +38,35 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="newsbrief", description="Brief news: summaries and topics.",
                                      epilog=EXIT_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument("--verbose", action="store_true",
+                           help="show the libraries' loading bars, warnings and info logs (quiet by default)")
 
-    train = commands.add_parser("train", help="fine-tune a model from a YAML config",
+    train = commands.add_parser("train", help="fine-tune a model from a YAML config", parents=[verbosity],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=_config_help() + "\n\n" + EXIT_HELP)
     train.add_argument("config", help="YAML file (see configs/)")
     train.add_argument("overrides", nargs="*", help="key.sub=value settings applied after the file")
 
     evaluate = commands.add_parser("evaluate", help="a report of a model on a data file: JSON and Markdown",
+                                   parents=[verbosity],
                                    description="ROUGE with bootstrap intervals beside Lead-k and first-words "
                                                "baselines, topic F1, threshold sweep, calibration, lengths.",
                                    epilog=EXIT_HELP)
-    evaluate.add_argument("--model", required=True, help="model directory")
+    evaluate.add_argument("--model", default=None,
+                          help="model directory or Hub repository id (default: the embedded model)")
     evaluate.add_argument("--data", required=True, help="JSONL, CSV or Parquet file")
     evaluate.add_argument("--split", default="test", help="value of the split column to evaluate")
     evaluate.add_argument("--text-column", default="text")
     evaluate.add_argument("--summary-column", default="title", help="reference summaries (default: headlines)")
     evaluate.add_argument("--topics-column", default="topics")
     evaluate.add_argument("--split-column", default="split")
-    evaluate.add_argument("--max-examples", type=int, default=None)
+    evaluate.add_argument("--max-examples", type=_positive_int, default=None,
+                          help="a random sample of this many examples (--seed), stratified by topic; "
+                               "the report says how it was drawn")
     evaluate.add_argument("--baseline-model", default=None,
                           help="a second model directory, compared with a paired bootstrap on the same examples")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples and the sample")
     evaluate.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                           help="override the models' inference.long_articles")
     evaluate.add_argument("--fact-guard", action=argparse.BooleanOptionalAction, default=None,
@@ -68,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
                           help="folder for report.json and report.md (default: the JSON report on stdout)")
 
     predict = commands.add_parser("predict", help="brief every article of JSONL, CSV or Parquet files",
+                                  parents=[verbosity],
                                   description="Brief every article; run it again after a crash to resume.",
                                   epilog=EXIT_HELP)
     predict.add_argument("--model", default=None, help="model directory (default: the embedded model)")
@@ -108,6 +117,9 @@ def main(argv: list[str] | None = None) -> None:
                              "else a Ray started for this job)")
 
     args = parser.parse_args(argv)
+    from newsbrief.quiet import set_process_verbosity
+
+    set_process_verbosity(args.verbose)
     try:
         {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
     except KeyboardInterrupt:

@@ -70,10 +70,14 @@ class SourceConfig:
     """Column with the target summary; null or empty cells train no summary for that example."""
     topics_column: str | None = "topics"
     """Column with a list of topic names (or one name); null means this source annotates no topics."""
+    topics_separator: str | None = None
+    """Splits a topics cell that is one string into labels ("business|news" with "|"); null: one label."""
     id_column: str = "id"
-    """Column with a unique example id."""
+    """Column with a unique example id; a file without the default `id` column gets `<file name>:<row>` ids."""
     split_column: str | None = "split"
-    """Column naming each row's split (train/validation/test); null uses the dataset's own splits."""
+    """Column naming each row's split (train/validation/test); without it (or null), see validation_fraction."""
+    validation_fraction: float = 0.1
+    """Share of a file without a split column carved out, seeded (data.split_seed), as its validation split."""
     label_map: dict[str, str] = field(default_factory=dict)
     """Renames source labels into the shared label space; a label mapped to "" is dropped."""
     max_examples: int | None = None
@@ -101,6 +105,8 @@ class DataConfig:
     """Text put before every article (T5 checkpoints expect "summarize: ")."""
     min_label_count: int = 1
     """Labels seen fewer times in training data are left out of the label space."""
+    split_seed: int = 0
+    """Seed of the validation rows carved out of files without a split column (sources' validation_fraction)."""
 
 
 @dataclass
@@ -145,7 +151,9 @@ class TrainConfig:
     log_every: int = 10
     """Log training loss every this many optimizer steps."""
     tensorboard: bool = True
-    """Also write TensorBoard logs (needs the tensorboard package)."""
+    """Also log to TensorBoard in logs/<run name>/ when the tensorboard package is installed."""
+    log_with: list[str] = field(default_factory=list)
+    """Experiment trackers through Accelerate (wandb, mlflow, comet_ml, aim, clearml, dvclive, ...), each installed."""
     resume: bool = True
     """Resume from the latest checkpoint in output_dir when there is one."""
     tune_thresholds: bool = True
@@ -187,6 +195,19 @@ class GenerationSettings:
     """Beam search length penalty (>1 favours longer summaries)."""
     fact_guard: bool = False
     """Only names and numbers the article contains (models/fact_guard.py); a blocked summary is unguarded, flagged."""
+
+    def validate(self, prefix: str = "generation") -> None:
+        """Impossible settings, named; also for the overrides of one `predict` call."""
+        for key in ("num_beams", "max_new_tokens"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"{prefix}.{key}: must be positive, got {getattr(self, key)}")
+        for key in ("min_new_tokens", "no_repeat_ngram_size"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{prefix}.{key}: must not be negative, got {getattr(self, key)}")
+        if self.repetition_penalty <= 0:
+            raise ConfigError(f"{prefix}.repetition_penalty: must be positive, got {self.repetition_penalty}")
+        if self.min_new_tokens > self.max_new_tokens:
+            raise ConfigError(f"{prefix}.min_new_tokens: larger than {prefix}.max_new_tokens")
 
     def generate_kwargs(self) -> dict:
         """The settings `generate` takes; the guard is built per batch from its articles."""
@@ -236,8 +257,6 @@ class RunConfig:
             "train.log_every": self.train.log_every,
             "train.save_total_limit": self.train.save_total_limit,
             "train.eval_max_examples": self.train.eval_max_examples,
-            "generation.num_beams": self.generation.num_beams,
-            "generation.max_new_tokens": self.generation.max_new_tokens,
             "inference.batch_size": self.inference.batch_size,
             "inference.max_batch_tokens": self.inference.max_batch_tokens,
             "inference.max_chunks": self.inference.max_chunks,
@@ -252,6 +271,11 @@ class RunConfig:
                 raise ConfigError(f"data.sources.{i}.path: is empty")
             if _looks_like_file(source.path) and not Path(source.path).exists():
                 raise ConfigError(f"data.sources.{i}.path: no such file: {source.path}")
+            if not 0.0 <= source.validation_fraction < 1.0:
+                raise ConfigError(f"data.sources.{i}.validation_fraction: must be in [0, 1), "
+                                  f"got {source.validation_fraction}")
+            if source.topics_separator == "":
+                raise ConfigError(f"data.sources.{i}.topics_separator: is empty (null keeps a cell one label)")
             if source.repeat < 1:
                 raise ConfigError(f"data.sources.{i}.repeat: must be at least 1, got {source.repeat}")
         rates = {"train.learning_rate": self.train.learning_rate,
@@ -275,11 +299,7 @@ class RunConfig:
             raise ConfigError("model.lora: needs a pretrained backbone (random_init is true), since the stored "
                               "delta is applied to the backbone's weights when loading")
         self.validate_inference()
-        penalty = self.generation.repetition_penalty
-        if penalty <= 0:
-            raise ConfigError(f"generation.repetition_penalty: must be positive, got {penalty}")
-        if self.generation.min_new_tokens > self.generation.max_new_tokens:
-            raise ConfigError("generation.min_new_tokens: larger than generation.max_new_tokens")
+        self.generation.validate()
 
     def validate_inference(self) -> None:
         """The inference settings against the model's window; also for settings a command overrides."""

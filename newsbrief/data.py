@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import pyarrow as pa
 import torch
 
 from newsbrief.config import DataConfig, SourceConfig
+from newsbrief.data_errors import DataError
 from newsbrief.gap_sentences import gap_sentence_example
+from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.labels import LabelSpace
 
 # Explicit, so that `map` does not cast ids back to a source's integer id column.
@@ -26,31 +29,42 @@ CANONICAL_FEATURES = datasets.Features({
 _FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
-def read_split(source: SourceConfig, split: str, max_source_length: int = 512) -> datasets.Dataset | None:
+ROW = "__row__"
+"""A column added while reading: each record's 1-based number in its file, for ids and error messages."""
+_DEFAULTS = SourceConfig()
+
+
+def read_split(source: SourceConfig, split: str, max_source_length: int = 512,
+               split_seed: int = 0) -> datasets.Dataset | None:
     """One split of one source in the canonical schema, or None when the source has no such split.
 
-    `max_source_length` (tokens) bounds the text that gap-sentence sources choose their gaps from.
+    `max_source_length` (tokens) bounds the text that gap-sentence sources choose their gaps from. A file
+    without a split column has `source.validation_fraction` of its rows, drawn with `split_seed`, as its
+    validation split and the rest as train.
     """
-    builder = _FILE_BUILDERS.get(Path(source.path).suffix.lower())
-    if builder is not None:
-        raw = datasets.load_dataset(builder, data_files=source.path, split="train")
-    else:
-        raw = datasets.load_dataset(source.path)
+    raw = _load(source)
     if isinstance(raw, datasets.DatasetDict):
         if split not in raw:
             return None
-        raw = raw[split]
-    elif source.split_column:
-        if source.split_column not in raw.column_names:
-            raise ValueError(f"{source.path}: no column {source.split_column!r} (data.sources.*.split_column)")
-        raw = raw.filter(lambda s: s == split, input_columns=source.split_column)
-    elif split != "train":
+        raw = _numbered(raw[split])
+    else:
+        raw = _numbered(raw)
+        column = source.split_column
+        if column and column in raw.column_names:
+            raw = raw.filter(lambda s: s == split, input_columns=column)
+        elif column and column != _DEFAULTS.split_column:
+            raise DataError(f"{source.path}: no column {column!r} (data.sources.*.split_column); "
+                            f"columns are {_columns(raw)}")
+        else:
+            raw = _carved(raw, split, source.validation_fraction, split_seed)
+    if raw is None or len(raw) == 0:
         return None
-    if len(raw) == 0:
-        return None
-    for column in (source.text_column, source.id_column, summary_column(source), source.topics_column):
+    for column in (source.text_column, summary_column(source), source.topics_column):
         if column and column not in raw.column_names:
-            raise ValueError(f"{source.path}: no column {column!r}; columns are {raw.column_names}")
+            raise DataError(f"{source.path}: no column {column!r}; columns are {_columns(raw)}")
+    if source.id_column not in raw.column_names and source.id_column != _DEFAULTS.id_column:
+        raise DataError(f"{source.path}: no column {source.id_column!r} (data.sources.*.id_column); "
+                        f"columns are {_columns(raw)}")
     if source.max_examples is not None:
         raw = raw.select(range(min(source.max_examples, len(raw))))
     name = source.display_name()
@@ -67,22 +81,61 @@ def read_split(source: SourceConfig, split: str, max_source_length: int = 512) -
     return canonical
 
 
+def _load(source: SourceConfig) -> datasets.Dataset | datasets.DatasetDict:
+    """The source as `datasets` reads it; a file it cannot parse is one line naming the file and the cause."""
+    builder = _FILE_BUILDERS.get(Path(source.path).suffix.lower())
+    if builder is None:
+        return datasets.load_dataset(source.path)
+    try:
+        return datasets.load_dataset(builder, data_files=source.path, split="train")
+    except (datasets.exceptions.DatasetGenerationError, pa.ArrowException, ValueError) as error:
+        cause = error
+        while cause.__cause__ is not None or cause.__context__ is not None:
+            cause = cause.__cause__ or cause.__context__
+        first_line = (str(cause) or type(cause).__name__).splitlines()[0]
+        raise DataError(f"{source.path}: cannot read it as {builder}: {first_line}") from error
+
+
+def _numbered(raw: datasets.Dataset) -> datasets.Dataset:
+    return raw.add_column(ROW, list(range(1, len(raw) + 1)))
+
+
+def _columns(raw: datasets.Dataset) -> list[str]:
+    return [c for c in raw.column_names if c != ROW]
+
+
+def _carved(raw: datasets.Dataset, split: str, fraction: float, seed: int) -> datasets.Dataset | None:
+    """A seeded validation share of the rows (at least one row when the share is not 0), the rest as train."""
+    if split not in ("train", "validation"):
+        return None
+    order = list(range(len(raw)))
+    random.Random(seed).shuffle(order)
+    held_out = min(max(round(fraction * len(raw)), 1 if fraction > 0 else 0), len(raw) - 1)
+    rows = order[:held_out] if split == "validation" else order[held_out:]
+    return raw.select(sorted(rows)) if rows else None
+
+
 def summary_column(source: SourceConfig) -> str | None:
     """The column that holds summary targets; gap-sentence sources make theirs from the text."""
     return source.summary_column if source.objective == "supervised" else None
 
 
 def _canonical(batch: dict[str, list], source: SourceConfig, name: str) -> dict[str, list]:
-    n = len(batch[source.text_column])
+    rows = batch[ROW]
     column = summary_column(source)
-    summaries = batch[column] if column else [None] * n
-    topics = batch[source.topics_column] if source.topics_column else [[] for _ in range(n)]
+    summaries = batch[column] if column else [None] * len(rows)
+    topics = batch[source.topics_column] if source.topics_column else [[] for _ in rows]
+    ids = batch[source.id_column] if source.id_column in batch else [f"{Path(source.path).name}:{r}" for r in rows]
+    for row, text in zip(rows, batch[source.text_column]):
+        if not isinstance(text, str) or is_blank(text):
+            raise DataError(f"{source.path}, row {row}: {source.text_column!r} "
+                            + (EMPTY if text is None or isinstance(text, str) else "is not a string"))
     return {
-        "id": [str(i) for i in batch[source.id_column]],
-        "text": [t or "" for t in batch[source.text_column]],
+        "id": [str(i) for i in ids],
+        "text": batch[source.text_column],
         "summary": [s if s and s.strip() else None for s in summaries],
-        "topics": [_map_labels(t, source.label_map) for t in topics],
-        "source": [name] * n,
+        "topics": [_map_labels(t, source, row) for t, row in zip(topics, rows)],
+        "source": [name] * len(rows),
     }
 
 
@@ -108,12 +161,14 @@ def _gap_sentences(dataset: datasets.Dataset, name: str, split: str, window_word
     return examples
 
 
-def _map_labels(topics: Any, label_map: dict[str, str]) -> list[str]:
+def _map_labels(topics: Any, source: SourceConfig, row: int) -> list[str]:
     if topics is None:
         return []
     if isinstance(topics, str):
-        topics = [topics]
-    mapped = (label_map.get(t, t) for t in topics)
+        topics = topics.split(source.topics_separator) if source.topics_separator else [topics]
+    elif not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise DataError(f"{source.path}, row {row}: {source.topics_column!r} is not a topic name or a list of them")
+    mapped = (source.label_map.get(t.strip(), t.strip()) for t in topics)
     return sorted({t for t in mapped if t})
 
 
@@ -122,7 +177,7 @@ def read_corpora(config: DataConfig, splits: tuple[str, ...] = ("train", "valida
     result: dict[str, dict[str, datasets.Dataset]] = {split: {} for split in splits}
     for source in config.sources:
         for split in splits:
-            dataset = read_split(source, split, config.max_source_length)
+            dataset = read_split(source, split, config.max_source_length, config.split_seed)
             if dataset is not None:
                 result[split][source.display_name()] = dataset
     return result

@@ -92,3 +92,28 @@ def test_exit_codes_say_the_cause_and_help_lists_them(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "5 output unwritable or locked by another run" in " ".join(capsys.readouterr().out.split())
+
+
+def test_evaluate_max_examples_is_a_stratified_seeded_sample_that_the_report_states(tiny_model_dir, tmp_path, capsys):
+    rows = [{"id": f"{topic}-{n}", "text": f"A {topic} report number {n}. It says more.", "title": f"{topic} {n}",
+             "topics": [topic], "split": "test"} for topic in ("earn", "acq", "crude") for n in range(10)]
+    data = tmp_path / "sorted.jsonl"  # sorted by topic: the first 6 rows are all earn
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--max-examples", "6", "--out",
+          str(tmp_path / "eval")])
+    report = json.loads((tmp_path / "eval" / "report.json").read_text())
+    assert report["examples"] == 6
+    assert report["sample"] == "a random sample of 6 of 30 examples, seed 0, stratified by each example's rarest topic"
+    assert set(report["model"]["topics"]["per_label"]) == {"earn", "acq", "crude"}
+    assert report["sample"] in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_evaluate_without_model_uses_the_embedded_model(tmp_path, capsys):
+    from newsbrief.infer.engine import DEFAULT_MODEL
+
+    data = tmp_path / "two.jsonl"
+    data.write_text("".join(json.dumps({"text": text, "title": "t", "topics": ["business"], "split": "test"}) + "\n"
+                            for text in ("Acme Corp said profit rose 12 percent.", "Oil rose to 19 dlrs a barrel.")))
+    main(["evaluate", "--data", str(data)])
+    report = json.loads(capsys.readouterr().out)
+    assert report["model_path"] == str(DEFAULT_MODEL) and report["examples"] == 2

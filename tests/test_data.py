@@ -53,10 +53,10 @@ def test_a_split_the_source_lacks_is_none(tmp_path):
     assert list(read_split(source(path), "validation")["id"]) == ["n3"]
 
 
-def test_without_a_split_column_everything_is_train(tmp_path):
+def test_without_a_split_column_and_no_validation_fraction_everything_is_train(tmp_path):
     path = write_jsonl(tmp_path / "news.jsonl", ROWS)
-    assert len(read_split(source(path, split_column=None), "train")) == 3
-    assert read_split(source(path, split_column=None), "validation") is None
+    assert len(read_split(source(path, split_column=None, validation_fraction=0.0), "train")) == 3
+    assert read_split(source(path, split_column=None, validation_fraction=0.0), "validation") is None
 
 
 def test_csv_without_topics(tmp_path):

@@ -14,6 +14,7 @@ from newsbrief.evaluation.bootstrap import RESAMPLES
 from newsbrief.evaluation.markdown import render_markdown
 from newsbrief.evaluation.predictions import Predictions, Split, predict_split
 from newsbrief.evaluation.report import build_report
+from newsbrief.evaluation.sampling import describe, stratified_sample
 from newsbrief.infer.engine import load_briefer
 
 __all__ = ["Evaluation", "evaluate", "render_markdown"]
@@ -27,11 +28,13 @@ class Evaluation:
     report: dict
 
 
-def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
+def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str = "test",
              baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
              progress: bool = False, long_articles: str | None = None,
              generation: dict | None = None, trust_remote_code: bool = False) -> Evaluation:
-    """Brief one split of `source` with each model, score it, and build the seeded report.
+    """Brief one split of `source` with each model (None: the embedded model), score it, and build the
+    seeded report. `source.max_examples` draws that many examples at random with `seed`, stratified by
+    topic where the split has topics (evaluation/sampling.py); the report says how (`sample`).
 
     `progress` shows a bar while each model briefs the split; `long_articles` overrides how both
     models read articles longer than their window (inference.long_articles), `generation` how both
@@ -40,10 +43,15 @@ def evaluate(model_dir: str | Path, source: SourceConfig, split: str = "test",
     generation = generation or {}
     load = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
     briefer = load_briefer(model_dir, **load)
-    examples = Split.read(in_model_label_names(source, briefer.config), split)
+    examples = Split.read(in_model_label_names(replace(source, max_examples=None), briefer.config), split)
+    stratified = bool(source.topics_column) and any(examples.topics)
+    sample = describe(source.max_examples, len(examples.ids), seed, stratified)
+    if source.max_examples is not None:
+        examples = examples.subset(stratified_sample(examples.topics if stratified else [[]] * len(examples.ids),
+                                                     source.max_examples, seed))
     predictions = predict_split(briefer, examples, progress, **generation)
     baseline = None
-    about = {"model_path": str(model_dir), "data": source.path, "split": split,
+    about = {"model_path": str(briefer.source), "data": source.path, "split": split, "sample": sample,
              "long_articles": briefer.config.inference.long_articles,
              "fact_guard": generation.get("fact_guard", briefer.config.generation.fact_guard)}
     if baseline_model_dir is not None:

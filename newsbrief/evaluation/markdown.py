@@ -9,7 +9,9 @@ ROUGE_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "r
 
 def render_markdown(report: dict) -> str:
     head = (f"# Evaluation of {report['model_path']}\n\n{report['data']}, split {report['split']!r}: "
-            f"{report['examples']} examples, {report['with_reference']} with a reference summary. "
+            f"{report['examples']} examples"
+            + (f" ({report['sample']})" if "sample" in report else "")
+            + f", {report['with_reference']} with a reference summary. "
             f"Intervals: 95% bootstrap over examples, {report['bootstrap_resamples']} resamples, "
             f"seed {report['seed']}."
             + (f" Long articles: {report['long_articles']} (inference.long_articles)." if "long_articles" in report

@@ -28,7 +28,10 @@ class Split:
         dataset = read_split(source, split)
         if dataset is None:
             raise ValueError(f"{source.path}: no {split!r} split")
-        return cls(dataset["id"], dataset["text"], dataset["summary"], dataset["topics"])
+        return cls(list(dataset["id"]), list(dataset["text"]), list(dataset["summary"]), list(dataset["topics"]))
+
+    def subset(self, indices: list[int]) -> "Split":
+        return Split(*([values[i] for i in indices] for values in (self.ids, self.texts, self.references, self.topics)))
 
 
 @dataclass

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -16,14 +16,15 @@ from tqdm.auto import tqdm
 from newsbrief.config import GenerationSettings, RunConfig
 from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
+from newsbrief.infer.inputs import Article, articles_of, count, generation_settings
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.model_dir import load_model
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
 from newsbrief.models.multitask import NewsBriefModel
+from newsbrief.quiet import quiet_loading
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Brief:
     """Every label's probability, when asked for with `all_scores=True`."""
     guard_fallback: bool = False
     """The fact guard (generation.fact_guard) blocked every way to finish this summary, so it is unguarded."""
+    error: str | None = None
+    """Why this item was not briefed ("item 3: 'text' is empty"; summary and topics empty), as the batch job's
+    error records say; None for a brief."""
 
 
 @dataclass
@@ -112,22 +116,24 @@ class NewsBrief:
                         revision: str | None = None, token: str | bool | None = None,
                         cache_dir: str | Path | None = None, trust_remote_code: bool = False,
                         inference: dict[str, Any] | None = None,
-                        generation: dict[str, Any] | None = None) -> "NewsBrief":
+                        generation: dict[str, Any] | None = None, verbose: bool = False) -> "NewsBrief":
         """Load a model directory or a Hub repository ("org/name" at `revision`, through the Hugging Face
         cache), by default the embedded model; `int8` quantizes linear layers (CPU), `compile` runs
         torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`.
         `inference` and `generation` override the model's settings of those sections (e.g.
-        {"long_articles": "chunk"}, {"num_beams": 4}) for every call of the engine built here."""
+        {"long_articles": "chunk"}, {"num_beams": 4}) for every call of the engine built here. Libraries'
+        loading bars and warnings are shown only when `verbose`."""
         target = resolve_device(device)
         directory = DEFAULT_MODEL if path is None else model_directory(path, revision, token, cache_dir,
                                                                        trust_remote_code)
-        loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target),
-                            trust_remote_code=trust_remote_code)
+        with quiet_loading(verbose):
+            loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target),
+                                trust_remote_code=trust_remote_code)
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
         config = replace(loaded.config, inference=replace(loaded.config.inference, **(inference or {})),
-                         generation=replace(loaded.config.generation, **(generation or {})))
+                         generation=generation_settings(loaded.config.generation, generation or {}))
         config.validate_inference()
         return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, config, source=directory)
 
@@ -151,37 +157,50 @@ class NewsBrief:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def predict(self, articles: Iterable[str | dict[str, Any]], all_scores: bool = False, progress: bool = False,
-                **generation: Any) -> list[Brief]:
-        """Brief articles given as texts or as records with `text` (and optionally `id`).
+    def predict(self, articles: Any, all_scores: bool = False, progress: bool = False, *,
+                text_column: str = "text", id_column: str = "id", **generation: Any) -> list[Brief]:
+        """Brief articles: one text, or texts, records (dicts), a pandas DataFrame, a `datasets` Dataset or
+        IterableDataset, any iterable of texts and records, with the text in `text_column` and an optional
+        id in `id_column` (else the item's position). A bad item (None, no text, empty or invisible text)
+        gets a Brief whose `error` names it, as the batch job writes an error record (infer/inputs.py).
 
         Keyword arguments override the checkpoint's generation settings for this call (num_beams,
         max_new_tokens, min_new_tokens, no_repeat_ngram_size, repetition_penalty, length_penalty,
-        fact_guard). `progress` shows a bar over the articles (evaluation runs, notebooks).
+        fact_guard); an unknown one or an impossible value is a ValueError naming it. `progress` shows a bar.
         """
-        return list(self.predict_stream(articles, all_scores=all_scores, progress=progress, **generation))
+        return list(self.predict_stream(articles, all_scores=all_scores, progress=progress, text_column=text_column,
+                                        id_column=id_column, **generation))
 
     def predict_one(self, text: str, **kwargs: Any) -> Brief:
         return self.predict([text], **kwargs)[0]
 
-    def predict_stream(self, articles: Iterable[str | dict[str, Any]], chunk_size: int = STREAM_CHUNK,
-                       all_scores: bool = False, progress: bool = False, **generation: Any) -> Iterator[Brief]:
-        """Briefs in input order, `chunk_size` articles at a time, for streams of any length."""
-        records = (_article_record(i, a) for i, a in enumerate(articles))
-        with tqdm(desc="briefing", unit=" articles", disable=not progress) as bar:
-            for chunk, reading in self._read_chunks(records, chunk_size, True, generation, bar):
-                for i, record in enumerate(chunk):
-                    yield self._make_brief(record["id"], reading, i, all_scores)
+    def predict_stream(self, articles: Any, chunk_size: int = STREAM_CHUNK, all_scores: bool = False,
+                       progress: bool = False, *, text_column: str = "text", id_column: str = "id",
+                       **generation: Any) -> Iterator[Brief]:
+        """Briefs in input order, `chunk_size` articles at a time, for streams of any length; a bad item
+        gets its error Brief in its place."""
+        settings = generation_settings(self.config.generation, generation)
+        with tqdm(desc="briefing", unit=" articles", total=count(articles), disable=not progress) as bar:
+            for chunk, reading in self._read_chunks(articles_of(articles, text_column, id_column), chunk_size,
+                                                    True, settings, bar):
+                readings = iter(range(len(reading.summaries)))
+                for article in chunk:
+                    if article.error is not None:
+                        bar.update()
+                        yield Brief(article.id, "", [], error=article.error)
+                    else:
+                        yield self._make_brief(article.id, reading, next(readings), all_scores)
 
     def read(self, texts: list[str], *, generate: bool = True, progress: bool = False,
              **generation: Any) -> Reading:
         """The one way through the engine, for a list of texts: summaries (when `generate`), topic
         probabilities, pooled states, truncation and lengths, in input order. Keyword arguments override
         the generation settings for this call; `progress` shows a bar (evaluation runs, notebooks)."""
+        settings = generation_settings(self.config.generation, generation)
         with tqdm(total=len(texts), desc="briefing" if generate else "reading", unit=" articles",
                   disable=not progress) as bar:
-            records = ({"text": text} for text in texts)
-            parts = [reading for _, reading in self._read_chunks(records, STREAM_CHUNK, generate, generation, bar)]
+            articles = (Article(str(i), text) for i, text in enumerate(texts))
+            parts = [reading for _, reading in self._read_chunks(articles, STREAM_CHUNK, generate, settings, bar)]
         return Reading.concatenate(parts) if parts else self._empty_reading()
 
     def summarize_and_score(self, texts: list[str], progress: bool = False,
@@ -198,22 +217,28 @@ class NewsBrief:
         """`read`'s (articles x hidden) states, without generation: what the topic head reads per article."""
         return self.read(texts, generate=False, progress=progress).states
 
-    def _read_chunks(self, records: Iterator[dict], chunk_size: int, generate: bool, generation: dict[str, Any],
-                     bar: tqdm) -> Iterator[tuple[list[dict], Reading]]:
-        """Each chunk of records with its Reading. The next chunk is tokenized in a background thread
-        while the model works on this one (tokenizers release the GIL), so the accelerator does not wait
-        for the CPU."""
-        settings = replace(self.config.generation, **generation)
+    def _read_chunks(self, articles: Iterator[Article], chunk_size: int, generate: bool,
+                     settings: GenerationSettings, bar: tqdm) -> Iterator[tuple[list[Article], Reading]]:
+        """Each chunk of articles with the Reading of those without an error. The next chunk is tokenized
+        in a background thread while the model works on this one (tokenizers release the GIL), so the
+        accelerator does not wait for the CPU."""
         with ThreadPoolExecutor(max_workers=1) as tokenizing:
             pending = None
-            while chunk := list(islice(records, chunk_size)):
-                upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, [r["text"] for r in chunk],
-                                                     self.config))
+            while chunk := list(islice(articles, chunk_size)):
+                texts = [article.text for article in chunk if article.error is None]
+                upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, texts, self.config)
+                            if texts else None)
                 if pending is not None:
-                    yield pending[0], self._read_windows(pending[1].result(), generate, settings, bar)
+                    yield pending[0], self._read_encoded(pending[1], generate, settings, bar)
                 pending = upcoming
             if pending is not None:
-                yield pending[0], self._read_windows(pending[1].result(), generate, settings, bar)
+                yield pending[0], self._read_encoded(pending[1], generate, settings, bar)
+
+    def _read_encoded(self, windows: Future | None, generate: bool, settings: GenerationSettings,
+                      bar: tqdm) -> Reading:
+        """The Reading of a chunk's encoded articles (None: every article of the chunk had an error)."""
+        return self._empty_reading() if windows is None else self._read_windows(windows.result(), generate,
+                                                                                 settings, bar)
 
     def _read_windows(self, windows: Windows, generate: bool, settings: GenerationSettings,
                       bar: tqdm) -> Reading:
@@ -346,14 +371,6 @@ def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "a
     chosen = {key: value for key, value in inference.items() if value is not None}
     return NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile,
                                      trust_remote_code=trust_remote_code, inference=chosen)
-
-
-def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]:
-    record = {"id": str(index), "text": article} if isinstance(article, str) else \
-        {**article, "id": str(article.get("id", index))}
-    if is_blank(record["text"]):  # the batch job's rule too: an error, never a brief of nothing
-        raise ValueError(f"article {record['id']}: text {EMPTY}")
-    return record
 
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:

@@ -143,7 +143,7 @@ def read_jsonl(file: InputFile, lines: BinaryIO, id_column: str, text_column: st
         if not isinstance(record, dict):
             yield Row(where, problem="not a JSON object")
             continue
-        yield _row(where, record.get(id_column), record.get(text_column), id_column, text_column)
+        yield checked_row(where, record.get(id_column), record.get(text_column), id_column, text_column)
 
 
 def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
@@ -184,7 +184,7 @@ def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str
             lines.undecodable.clear()
             yield Row(where, problem="not UTF-8")
         elif fields:  # an empty list is a blank line
-            yield _row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
+            yield checked_row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
 
 
 class _CsvLines:
@@ -223,14 +223,14 @@ def read_parquet(file: InputFile, source: BinaryIO, id_column: str, text_column:
         ids = batch.column(id_column).to_pylist() if id_column in names else [None] * len(texts)
         for record_id, text in zip(ids, texts):
             number += 1
-            yield _row(f"{file.name}:{number}", record_id, text, id_column, text_column)
+            yield checked_row(f"{file.name}:{number}", record_id, text, id_column, text_column)
 
 
 _READERS: dict[str, Callable[[InputFile, BinaryIO, str, str], Iterator[Row]]] = {
     ".jsonl": read_jsonl, ".csv": read_csv, ".parquet": read_parquet}
 
 
-def _row(where: str, record_id: Any, text: Any, id_column: str, text_column: str) -> Row:
+def checked_row(where: str, record_id: Any, text: Any, id_column: str, text_column: str) -> Row:
     """The checks every format shares: a usable id (or none) and a non-empty string text."""
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int, float))):
         return Row(where, problem=f"{id_column!r} is not a string or a number")

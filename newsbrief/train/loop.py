@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -60,6 +59,8 @@ def train(config: RunConfig) -> Path:
         # Some parameters take no part in the loss (BERT2BERT's encoder pooler; other backbones have
         # their own): without this, DistributedDataParallel waits for their gradients and fails at step 2.
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        log_with=trackers(tc) or None,  # an empty list makes Accelerate warn that no tracker is installed
+        project_dir=output_dir / "logs",
     )
     set_seed(tc.seed)
 
@@ -68,6 +69,9 @@ def train(config: RunConfig) -> Path:
     corpora = read_corpora(config.data)
     if not corpora["train"]:
         raise ValueError("data.sources: no source has a train split")
+    if not corpora["validation"] and accelerator.is_main_process:
+        log.warning("data.sources: no validation data (no 'validation' rows in a split column, and no "
+                    "validation_fraction above 0): topic thresholds stay 0.5 and the last checkpoint is exported")
     labels = LabelSpace.from_training_data(corpora["train"], config.data.sources, config.data.min_label_count)
     train_set = tokenize(concatenate(corpora["train"]), tokenizer, config.data, labels)
     val_full = tokenize(concatenate(corpora["validation"]), tokenizer, config.data, labels) \
@@ -89,7 +93,8 @@ def train(config: RunConfig) -> Path:
     if resumed is not None:
         resume_from, state = resumed
         accelerator.print(f"resuming from {resume_from} (step {state.step})")
-    logger = RunLogger(output_dir / "logs", tc.tensorboard, accelerator.is_main_process)
+    logger = RunLogger(accelerator, output_dir / "logs", state.step)
+    accelerator.init_trackers(output_dir.resolve().name, config=hyperparameters(config))
     run = Run(config, accelerator, tokenizer, labels, collator, val_set, logger, output_dir)
 
     progress = tqdm(total=tc.max_steps, initial=state.step, desc="training",
@@ -137,7 +142,8 @@ def train(config: RunConfig) -> Path:
     export_dir = output_dir / "model"
     if accelerator.is_main_process:
         export_best_model(run, accelerator.unwrap_model(model), state, train_set, val_full, export_dir)
-    logger.close()
+    for tracker in accelerator.trackers:  # not end_training(): that also ends the process group, the caller's
+        tracker.finish()
     accelerator.wait_for_everyone()
     return export_dir
 
@@ -262,38 +268,3 @@ class ThroughputWindow:
         rate = self.examples / max(now - self.start, 1e-9)
         self.examples, self.start = 0, now
         return rate
-
-
-class RunLogger:
-    """Metrics as JSON lines (always) and TensorBoard scalars (when asked for and installed)."""
-
-    def __init__(self, directory: Path, tensorboard: bool, active: bool):
-        self.active = active
-        self.writer = None
-        if not active:
-            return
-        directory.mkdir(parents=True, exist_ok=True)
-        self.jsonl = open(directory / "metrics.jsonl", "a")
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:
-                log.warning("train.tensorboard is on but tensorboard is not installed; logging JSONL only")
-            else:
-                self.writer = SummaryWriter(str(directory / "tensorboard"))
-
-    def log(self, step: int, split: str, metrics: dict) -> None:
-        if not self.active:
-            return
-        flat = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
-        self.jsonl.write(json.dumps({"step": step, "split": split, **flat}) + "\n")
-        self.jsonl.flush()
-        if self.writer is not None:
-            for key, value in flat.items():
-                self.writer.add_scalar(f"{split}/{key}", value, step)
-
-    def close(self) -> None:
-        if self.active:
-            self.jsonl.close()
-            if self.writer is not None:
-                self.writer.close()

@@ -60,13 +60,28 @@ def training_time(loop_seconds: float, refit_seconds: float | None) -> str:
             f"topic head refit {refit_seconds / 60:.1f} min)")
 
 
+def validation_section(config: RunConfig, metrics: dict) -> str:
+    """What the validation figures are, or that there were none: never a claim above an empty table."""
+    tc = config.train
+    if not metrics:
+        return ("## Validation metrics\nNone: no source had validation data (a split column with `validation` "
+                f"rows, or a validation_fraction above 0), so every topic threshold is {DEFAULT_THRESHOLD}, the last "
+                "checkpoint was exported, and no figure here measures the model: see `newsbrief evaluate` on held-out "
+                "data.\n")
+    thresholds = (f"topic thresholds were tuned per label on the whole validation split (labels with under "
+                  f"{tc.threshold_min_positives} positives there keep {DEFAULT_THRESHOLD}), so the topic figures are "
+                  "optimistic" if tc.tune_thresholds
+                  else f"every topic threshold is {DEFAULT_THRESHOLD} (train.tune_thresholds is off)")
+    rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in sorted(metrics.items()) if isinstance(value, float))
+    return (f"## Validation metrics\nOn a seeded sample of {tc.eval_max_examples} validation examples; {thresholds}: "
+            f"see `newsbrief evaluate` on test data.\n| metric | value |\n| --- | --- |\n{rows}\n")
+
+
 def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
                      best: Path | None, refit_seconds: float | None = None) -> None:
     sources = "\n".join(f"- `{s.display_name()}`: `{s.path}` (text: `{s.text_column}`, summary: "
                         + ("gap sentences of the text" if s.objective == "gap_sentences" else f"`{s.summary_column}`")
                         + f", topics: `{s.topics_column}`)" for s in config.data.sources)
-    rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in sorted(metrics.items())
-                     if isinstance(value, float))
     card = f"""---
 library_name: newsbrief
 tags: [summarization, text-classification, news]
@@ -89,14 +104,7 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 
 ## Topics
 {taxonomy(config, labels)}
-## Validation metrics
-On a seeded sample of {config.train.eval_max_examples} validation examples; topic thresholds were tuned per label on
-the whole validation split (labels with under {config.train.threshold_min_positives} positives there keep {DEFAULT_THRESHOLD}),
-so the topic figures are optimistic: see `newsbrief evaluate` on test data.
-| metric | value |
-| --- | --- |
-{rows}
-
+{validation_section(config, metrics)}
 ## Full configuration
 ```yaml
 {yaml.safe_dump(to_dict(config), sort_keys=False).strip()}

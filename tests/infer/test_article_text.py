@@ -1,7 +1,5 @@
 """One rule for an article with nothing to brief, in the Python API as in the batch job."""
 
-import pytest
-
 from newsbrief.infer.article_text import is_blank
 from newsbrief.infer.engine import NewsBrief
 
@@ -11,9 +9,10 @@ def test_the_rule():
     assert not any(is_blank(t) for t in ["a", "\u200bx", "٣", "\u0301"])
 
 
-def test_the_api_refuses_an_invisible_article_naming_it(tiny_model_dir):
+def test_the_api_gives_an_invisible_article_an_error_brief_naming_it(tiny_model_dir):
     briefer = NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
-    with pytest.raises(ValueError, match="article 1: text is empty"):
-        briefer.predict(["Acme said profit rose.", "\ufeff\u200b"])
-    with pytest.raises(ValueError, match="article x: text is empty"):
-        briefer.predict([{"id": "x", "text": " \u200d "}])
+    good, invisible = briefer.predict(["Acme said profit rose.", "\ufeff\u200b"])
+    assert good.error is None and good.summary
+    assert (invisible.id, invisible.error, invisible.summary, invisible.topics) == ("1", "item 1: 'text' is empty", "", [])
+    (named,) = briefer.predict([{"id": "x", "text": " \u200d "}])
+    assert (named.id, named.error) == ("x", "item 0: 'text' is empty")

@@ -93,8 +93,8 @@ def test_beam_search_briefs_with_the_same_topics_as_greedy(briefer):
     np.testing.assert_allclose(beams, greedy, rtol=1e-5, atol=1e-6)
 
 
-def test_unknown_generation_setting_fails(briefer):
-    with pytest.raises(TypeError):
+def test_unknown_generation_setting_fails_naming_it(briefer):
+    with pytest.raises(ValueError, match=r"^generation.max_new_tokenz: unknown key \(known: .*num_beams"):
         briefer.predict(TEXTS[:1], max_new_tokenz=2)
 
 

@@ -65,6 +65,9 @@ def test_resuming_from_step_n_gives_the_weights_of_an_uninterrupted_2n_run(tiny_
         torch.testing.assert_close(resumed[name], straight[name], rtol=0, atol=1e-6)
     state = json.loads((checkpoints / "step-0000008" / "trainer_state.json").read_text())
     assert state["step"] == 8
+    # The resumed run logged steps 5 to 8 again: each (step, split) is in metrics.jsonl once.
+    logged = [(r["step"], r["split"]) for r in map(json.loads, (tmp_path / "run/logs/metrics.jsonl").read_text().splitlines())]
+    assert sorted(logged) == [(4, "validation"), (5, "train"), (8, "validation")]
 
 
 def test_kill_9_mid_run_then_the_same_command_resumes_and_finishes(tmp_path):
