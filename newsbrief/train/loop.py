@@ -39,6 +39,7 @@ from newsbrief.train.checkpointing import (
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.topic_refit import refit_topic_head
+from newsbrief.train.tracking import RunLogger, hyperparameters, trackers
 from newsbrief.train.validation import stored_topic_targets, validate
 
 log = logging.getLogger(__name__)
