@@ -37,7 +37,11 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
     if thresholds is None:
         thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
-    summaries, probs = NewsBrief(model, tokenizer, labels, thresholds, config).summarize_and_score(dataset["text"])
+    briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
+    if any(dataset["summary"]):
+        summaries, probs = briefer.summarize_and_score(dataset["text"])
+    else:  # no reference to score a summary against (topic-only sources): the encoder alone gives the topics
+        summaries, probs = [""] * len(dataset), briefer.topic_scores(dataset["text"])
     targets, masks = topic_arrays(dataset)
     metrics.update(score_briefs(summaries, dataset["summary"], probs, targets, masks, thresholds, labels.names))
     model.train(was_training)
