@@ -36,6 +36,7 @@ def test_the_exported_model_writes_the_checkpoints_summaries_and_its_trained_top
     assert {ENCODER_LAYERS_FILE, "topic_head.safetensors", "generation_config.json", "newsbrief.yaml"} <= names
     assert not {"model.safetensors", "config.json", "adapter_model.safetensors"} & names
     assert load_file(export / ENCODER_LAYERS_FILE) == {}  # no layer trained: the summarizer is the checkpoint
+    assert f"summarizer: `{tiny_bart_dir}` frozen; trained: the topic head only" in (export / "README.md").read_text()
     logged = [json.loads(line) for line in (export.parent / "logs" / "metrics.jsonl").read_text().splitlines()]
     assert [row["summary_loss"] for row in logged if row["split"] == "train"] == [0.0] * 4
 
