@@ -92,6 +92,6 @@ def load_frozen_summarizer(config: RunConfig, tokenizer: PreTrainedTokenizerBase
     weights = load_file(path)
     if sorted(weights) != sorted(trained):
         raise ModelLoadError(f"{path}: holds {len(weights)} weights, not the {len(trained)} of the encoder's last "
-                             f"{config.model.train_last_encoder_layers} layers that model.train_last_encoder_layers names")
+                             f"{config.model.train_last_encoder_layers} layers (model.train_last_encoder_layers)")
     seq2seq.load_state_dict(weights, strict=False)
     return seq2seq

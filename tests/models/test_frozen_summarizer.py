@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSeq2SeqLM, BartConfig, BertConfig, EncoderDecoderConfig, T5Config
 
@@ -51,7 +52,8 @@ def test_only_the_trained_encoder_layers_are_stored_and_they_load_over_the_check
     config = tiny_frozen_bart_config("model.train_last_encoder_layers=1")
     model, tokenizer = built(config)
     last_layer = {name for name in trainable(model) if name.startswith("seq2seq.model.encoder.layers.1.")}
-    assert last_layer and trainable(model) == last_layer | {"topic_head.classifier.weight", "topic_head.classifier.bias"}
+    head = {"topic_head.classifier.weight", "topic_head.classifier.bias"}
+    assert last_layer and trainable(model) == last_layer | head
     torch.manual_seed(1)
     with torch.no_grad():  # as after training
         for param in model.parameters():
@@ -82,6 +84,18 @@ def test_a_model_over_a_checkpoint_whose_weights_changed_is_refused(tiny_frozen_
 
     with pytest.raises(ModelLoadError, match="trained over other weights"):
         load_model(tmp_path / "model")
+
+
+def test_a_layers_file_without_the_layers_the_config_names_is_refused(tiny_frozen_bart_config, tmp_path):
+    config = tiny_frozen_bart_config("model.train_last_encoder_layers=1")
+    model, tokenizer = built(config)
+    save_model(model.eval(), tokenizer, LabelSpace(["a", "b"], {"news": ["a", "b"]}), None, config, tmp_path)
+    with safe_open(tmp_path / ENCODER_LAYERS_FILE, framework="pt") as stored:
+        metadata = stored.metadata()
+    save_file({}, tmp_path / ENCODER_LAYERS_FILE, metadata=metadata)  # a damaged copy: the name and fingerprint only
+
+    with pytest.raises(ModelLoadError, match="holds 0 weights, not the 16 of the encoder's last 1 layers"):
+        load_model(tmp_path)
 
 
 @pytest.mark.parametrize("overrides, message", [
