@@ -15,7 +15,7 @@ def build_bart(tokenizer, folder: Path, d_model: int, layers: int, new_tokens: i
     import torch
     from transformers import BartConfig, BartForConditionalGeneration
 
-    from newsbrief.config import GenerationConfig
+    from newsbrief.config import GenerationSettings
     from newsbrief.models.backbone import apply_generation_settings
 
     # CTranslate2's BART converter reads bos/eos from the tokenizer; BERT's has neither, so name them.
@@ -37,7 +37,7 @@ def build_bart(tokenizer, folder: Path, d_model: int, layers: int, new_tokens: i
     model = BartForConditionalGeneration(config).eval()
     for name, value in special.items():
         setattr(model.generation_config, name, value)
-    apply_generation_settings(model, GenerationConfig(num_beams=1, max_new_tokens=new_tokens,
+    apply_generation_settings(model, GenerationSettings(num_beams=1, max_new_tokens=new_tokens,
                                                       min_new_tokens=new_tokens, no_repeat_ngram_size=0))
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -51,14 +51,14 @@ def make_newsbrief_dir(bart_dir: Path, folder: Path, new_tokens: int, batch_size
     """Wrap the saved BART as a NewsBrief model directory, the way the package builds and saves one."""
     import torch
 
-    from newsbrief.config import GenerationConfig, InferenceConfig, ModelConfig, RunConfig
+    from newsbrief.config import GenerationSettings, InferenceConfig, ModelConfig, RunConfig
     from newsbrief.labels import LabelSpace
     from newsbrief.models.backbone import build_seq2seq, load_tokenizer
-    from newsbrief.models.checkpoint import save_model
+    from newsbrief.models.model_dir import save_model
     from newsbrief.models.multitask import NewsBriefModel
 
     config = RunConfig(model=ModelConfig(backbone=str(bart_dir)),
-                       generation=GenerationConfig(num_beams=1, max_new_tokens=new_tokens,
+                       generation=GenerationSettings(num_beams=1, max_new_tokens=new_tokens,
                                                    min_new_tokens=new_tokens, no_repeat_ngram_size=0),
                        inference=InferenceConfig(batch_size=batch_size,
                                                  max_batch_tokens=batch_size * max_length))

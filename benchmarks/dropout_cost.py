@@ -36,7 +36,7 @@ def main() -> None:
 
     from newsbrief.config import load_config
     from newsbrief.data import Collator, epoch_batches
-    from newsbrief.train.validation import MODEL_COLUMNS
+    from newsbrief.data import MODEL_COLUMNS
     from train_throughput import prepare_data
 
     config = load_config("configs/default-model.yaml")
@@ -73,7 +73,7 @@ def alternating_step_seconds(peers: dict, labels, tokenizer, batches) -> list[di
         set_seed(config.train.seed)
         model = build_model(config, tokenizer, labels)
         model.train()
-        trainers[name] = (model, make_optimizer(model, config.train))
+        trainers[name] = (model, make_optimizer(model, config.train, config.train.learning_rate))
     seconds = []
     for i, batch in enumerate(batches):
         step = {}

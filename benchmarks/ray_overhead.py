@@ -2,7 +2,7 @@
 same 1,000 real articles, same settings, on this machine's CPUs.
 
   local  batch_job.predict_files: load the model, brief the JSONL input into a JSONL file
-  ray    ray_job.predict_with_ray with one actor that has every CPU (so as many torch threads as the
+  ray    ray_engine.job.predict_with_ray with one actor that has every CPU (so as many torch threads as the
          local engine): read, one pass over the ids, load the model in the actor, brief, write JSONL
          files. Ray itself is started first and not timed, as a cluster serves many jobs; it gets one
          logical CPU more than the machine has, for its read and write tasks, light next to the model.
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from articles import real_articles
 from bart_model import build_bart, make_newsbrief_dir
-from newsbrief.infer.batch_job import find_inputs, load_briefer, predict_files
-from newsbrief.infer.ray_job import predict_with_ray
+from newsbrief.infer.batch_job import find_inputs, predict_files
+from newsbrief.infer.engine import load_briefer
+from newsbrief.infer.ray_engine.job import predict_with_ray
 
 SMALL = {"d_model": 256, "layers": 2, "new_tokens": 32, "batch_size": 32, "max_length": 512}
 

@@ -143,7 +143,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def make_config(args: argparse.Namespace, output_dir: Path):
-    from newsbrief.config import ModelConfig, from_dict, load_config
+    from newsbrief.config import ModelConfig, load_config
+    from newsbrief.config_parsing import from_dict
 
     raw = yaml.safe_load(CONFIG.read_text())
     overrides = []
@@ -227,7 +228,7 @@ def run_trainer(config, tokenizer, labels, train_set, warmup: int, grouped: bool
 
     from newsbrief.data import Collator
     from newsbrief.train.loop import build_model
-    from newsbrief.train.validation import MODEL_COLUMNS
+    from newsbrief.data import MODEL_COLUMNS
 
     tc = config.train
 

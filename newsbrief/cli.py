@@ -8,7 +8,8 @@ import sys
 import typing
 from pathlib import Path
 
-from newsbrief.config import ConfigError, RunConfig, field_docs, load_config
+from newsbrief.config import ConfigError, RunConfig, load_config
+from newsbrief.config_parsing import field_docs
 from newsbrief.infer.job_errors import BatchJobError, InputError, OutputError, UsageError
 from newsbrief.models.load_errors import ModelLoadError
 from newsbrief.run_lock import RunLocked
@@ -150,7 +151,8 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from newsbrief.infer.batch_job import CHUNK, find_inputs, load_briefer, predict_files, print_summary
+    from newsbrief.infer.batch_job import CHUNK, find_inputs, predict_files, print_summary
+    from newsbrief.infer.engine import load_briefer
 
     load = {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile,
             "trust_remote_code": args.trust_remote_code,
@@ -159,7 +161,7 @@ def _predict(args: argparse.Namespace) -> None:
     on_ray = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
     chunk_size = args.chunk_size or CHUNK
     if args.engine == "ray":
-        from newsbrief.infer.ray_job import import_ray, predict_with_ray
+        from newsbrief.infer.ray_engine.job import import_ray, predict_with_ray
 
         try:
             import_ray()

@@ -3,22 +3,21 @@
 The dataclasses are the only schema. Every field carries a one-line docstring (the string literal
 under it), unknown keys and wrong types fail with the dotted key named, and derived values are
 methods, never stored. Run state (step, epoch, best metric) never lives here.
+
+Names: a section is `*Config`, except where transformers or peft already has a class of that name for
+the same thing (GenerationConfig, LoraConfig): there it is `*Settings`, so that no name shadows theirs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-
-class ConfigError(ValueError):
-    """A config problem, phrased as `dotted.key: reason` so that it fits one line."""
+from newsbrief.config_parsing import ConfigError, from_dict, set_dotted
 
 
 @dataclass
@@ -142,8 +141,9 @@ class TrainConfig:
     """Validation examples used for each periodic evaluation."""
     save_total_limit: int = 2
     """Best checkpoints kept by metric_for_best (the latest is kept too, for resuming)."""
-    metric_for_best: str = "loss"
-    """Validation metric that ranks checkpoints: loss, rouge1, rouge2, rougeL, topic_micro_f1, topic_macro_f1."""
+    metric_for_best: Literal["loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1",
+                             "topic_macro_f1"] = "loss"
+    """Validation metric that ranks checkpoints."""
     early_stopping_patience: int = 0
     """Stop after this many evaluations without improvement; 0 never stops early."""
     log_every: int = 10
@@ -176,7 +176,7 @@ class TrainConfig:
 
 
 @dataclass
-class GenerationConfig:
+class GenerationSettings:
     num_beams: int = 1
     """Beam width; 1 is greedy decoding."""
     max_new_tokens: int = 48
@@ -223,7 +223,7 @@ class RunConfig:
     """Sources, columns and lengths."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """The optimisation loop."""
-    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
     """Decoding settings, saved with the model."""
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     """Batching for prediction."""
@@ -285,9 +285,6 @@ class RunConfig:
             raise ConfigError(f"generation.repetition_penalty: must be positive, got {penalty}")
         if self.generation.min_new_tokens > self.generation.max_new_tokens:
             raise ConfigError("generation.min_new_tokens: larger than generation.max_new_tokens")
-        best = {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1", "topic_macro_f1"}
-        if self.train.metric_for_best not in best:
-            raise ConfigError(f"train.metric_for_best: {self.train.metric_for_best!r} is not one of {sorted(best)}")
 
     def validate_frozen_summarizer(self) -> None:
         model = self.model
@@ -334,88 +331,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"override {item!r}: expected key.sub=value")
-        _set_dotted(raw, key.strip(), yaml.safe_load(value))
+        set_dotted(raw, key.strip(), yaml.safe_load(value))
     config = from_dict(RunConfig, raw, "")
     config.validate()
     return config
-
-
-def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
-    node: Any = raw
-    parts = key.split(".")
-    for depth, part in enumerate(parts[:-1]):
-        if isinstance(node, list):
-            node = node[_list_index(node, part, ".".join(parts[: depth + 1]))]
-        else:
-            node = node.setdefault(part, {})
-        if not isinstance(node, (dict, list)):
-            raise ConfigError(f"{'.'.join(parts[: depth + 1])}: is a value, not a section; cannot set {key}")
-    last = parts[-1]
-    if isinstance(node, list):
-        node[_list_index(node, last, key)] = value
-    else:
-        node[last] = value
-
-
-def _list_index(items: list, part: str, key: str) -> int:
-    if not part.isdigit() or int(part) >= len(items):
-        raise ConfigError(f"{key}: no list item {part!r} (the list has {len(items)})")
-    return int(part)
-
-
-def from_dict(cls: type, raw: Any, prefix: str) -> Any:
-    """Build dataclass `cls` from plain data, checking every key and type against its annotations."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {type(raw).__name__}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in names:
-            raise ConfigError(f"{_join(prefix, key)}: unknown key (known: {', '.join(sorted(names))})")
-    values = {key: _convert(hints[key], value, _join(prefix, key)) for key, value in raw.items()}
-    return cls(**values)
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else str(key)
-
-
-def _convert(hint: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _convert(inner, value, key)
-    if hint is Any:
-        return value
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{key}: {value!r} is not one of {list(args)}")
-        return value
-    if dataclasses.is_dataclass(hint):
-        return from_dict(hint, {} if value is None else value, key)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
-        return [_convert(args[0], item, f"{key}.{i}") for i, item in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__}")
-        return {str(k): _convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint is float and isinstance(value, str):
-        # YAML 1.1 reads 1e-3 (no dot) as a string; accept what Python reads as a number.
-        try:
-            return float(value)
-        except ValueError:
-            raise ConfigError(f"{key}: expected float, got {value!r}") from None
-    # type() rather than isinstance(): YAML's `true` is a bool, which Python also counts as an int.
-    if hint in (int, float, str, bool) and type(value) is not hint:
-        raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}")
-    return value
 
 
 def to_dict(config: RunConfig) -> dict[str, Any]:
@@ -424,18 +343,3 @@ def to_dict(config: RunConfig) -> dict[str, Any]:
 
 def save_config(config: RunConfig, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
-
-
-def field_docs(cls: type) -> dict[str, str]:
-    """The one-line docstring under each field, read from the source (shown by `newsbrief train --help`)."""
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body
-    docs = {}
-    for node, following in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr):
-            if isinstance(following.value, ast.Constant) and isinstance(following.value.value, str):
-                docs[node.target.id] = following.value.value
-    return docs

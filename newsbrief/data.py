@@ -152,6 +152,10 @@ def concatenate(parts: dict[str, datasets.Dataset]) -> datasets.Dataset:
     return datasets.concatenate_datasets(list(parts.values()))
 
 
+MODEL_COLUMNS = ["input_ids", "attention_mask", "labels", "topic_labels", "topic_mask"]
+"""The columns of a tokenized example that Collator batches and the model takes."""
+
+
 class Collator:
     """Pads a list of tokenized examples into tensors; summary targets are padded with -100 (ignored)."""
 

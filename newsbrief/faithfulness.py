@@ -10,7 +10,8 @@ name only when it looks like one anyway: an acronym, a capital inside it ("McDon
 
 Numbers: a run of digits with "," or "." inside (and a leading "$", "£" or "€"), with a scale word
 after it ("mln", "million", "bn", "billion", "trillion", "thousand", "k") or glued to it ("1.13bn"). A
-number is supported when the article has the same value: "1.5 mln" and "1,500,000" are one value. The
+number is supported when the article has the same value: "1.5 mln" and "1,500,000" are one value, and an
+article's number glued to letters counts ("$NZ13.04 million" supports "$13.04 mln"). The
 article's numbers count both with and without their scale ("1.5 mln" supports "1.5"), since headlines
 drop units. Words like "two" are not numbers here: models write them from the article's digits rarely,
 and a rule for them would flag more that is right than it would catch.
@@ -24,10 +25,15 @@ from functools import cached_property
 
 from newsbrief.sentences import split_sentences
 
+CLITICS = ("s", "t", "re", "ve", "ll", "d", "m")
+"""What English glues to a word after an apostrophe ("Japan's", "didn't", "they're")."""
+_CLITIC = "(?:" + "|".join(CLITICS) + ")"
 SCALES = {"k": 1e3, "thousand": 1e3, "mln": 1e6, "million": 1e6, "mn": 1e6, "m": 1e6, "bn": 1e9, "billion": 1e9,
           "bln": 1e9, "trillion": 1e12, "tn": 1e12}
-_NUMBER = re.compile(r"(?<![\w.,])[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True))
-                     + r")\b)?", re.IGNORECASE)
+_DIGITS_AND_SCALE = r"[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
+_NUMBER = re.compile(r"(?<![\w.,])" + _DIGITS_AND_SCALE, re.IGNORECASE)
+# An article's number may be glued to letters ("$NZ13.04 million", "A320"): it still states the value.
+_ARTICLE_NUMBER = re.compile(r"(?<![\d.,])" + _DIGITS_AND_SCALE, re.IGNORECASE)
 _WORD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\b\.?|[^\W\d_][\w'’]*")
 _ACRONYM = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?|[A-Z][A-Z0-9&]+")
 _TICKER = re.compile(r"<([^<>\n]{1,24})>")
@@ -42,7 +48,7 @@ class Mention:
 
 
 def name_key(word: str) -> str:
-    word = re.sub(r"['’](?:s|t|re|ve|ll|d|m)$", "", word)  # a clitic glued on is a readability defect
+    word = re.sub(r"['’]" + _CLITIC + "$", "", word, flags=re.IGNORECASE)  # "JAPAN'S" names Japan
     return re.sub(r"[.'’]", "", word).lower()
 
 
@@ -109,7 +115,7 @@ class ArticleFacts:
     @cached_property
     def values(self) -> set[float]:
         values = set()
-        for match in _NUMBER.finditer(self.article):
+        for match in _ARTICLE_NUMBER.finditer(self.article):
             for scale in {match.group(2), None}:
                 value = number_value(match.group(1), scale)
                 if value is not None:

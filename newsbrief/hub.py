@@ -17,7 +17,7 @@ from huggingface_hub.errors import (
 )
 
 from newsbrief.config import RunConfig
-from newsbrief.models.checkpoint import CONFIG_FILE
+from newsbrief.models.model_dir import CONFIG_FILE
 from newsbrief.models.load_errors import ModelLoadError
 
 # Weights in pickle formats are never downloaded (a NewsBrief model is safetensors, JSON and YAML), nor

@@ -17,6 +17,9 @@ from newsbrief.config import SourceConfig
 if TYPE_CHECKING:
     import datasets
 
+DEFAULT_THRESHOLD = 0.5
+"""A label's topic threshold until tuning gives it its own (and for labels too rare to tune)."""
+
 
 @dataclass
 class LabelSpace:
@@ -77,9 +80,12 @@ class LabelSpace:
     def index(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.names)}
 
+    def default_thresholds(self) -> list[float]:
+        return [DEFAULT_THRESHOLD] * len(self.names)
+
     def save(self, path: Path, thresholds: list[float] | None = None) -> None:
         payload = {"names": self.names, "annotated_by": self.annotated_by, "sections": self.sections,
-                   "thresholds": thresholds or [0.5] * len(self.names)}
+                   "thresholds": thresholds or self.default_thresholds()}
         path.write_text(json.dumps(payload, indent=1))
 
     @staticmethod

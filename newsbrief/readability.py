@@ -1,6 +1,6 @@
 """Readability defects of a summary, by rule: the ways a decoded summary reads broken.
 
-- spacing: a split decimal or acronym ("1. 0", "U. s"), a hyphen spaced on one side only ("18 -year"),
+- spacing: a split decimal or acronym ("1. 0", "U. s"; spaced initials, "F. W. Woolworth", are print), a hyphen spaced on one side only ("18 -year"),
   a space before punctuation ("rose 5 %", "cut ,"), a space inside a bracket's edge ("<Bb >"), a
   spaced clitic ("Japan ' s") or a "'t" that follows no "n" ("Aids't");
 - repeated word: the same word twice in a row ("the the");
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import re
 
+from newsbrief.faithfulness import CLITICS
+
 KINDS = ("spacing", "repeated_word", "unbalanced")
 _SPACING = [
     re.compile(r"\d[.,] \d"),                      # "1. 0", "1, 000"
-    re.compile(r"\b[A-Za-z]\. [A-Za-z](?![\w'])"),   # "U. s"
+    re.compile(r"\b[A-Za-z]\. [A-Za-z](?![\w'.-])"),  # "U. s", not "U.S. M-1" or "F. W. Woolworth"
     re.compile(r"\w -\w|\w- \w"),                  # "18 -year", "18- year"
     re.compile(r"\w [,.;:!?%]"),                   # "rose 5 %"
     re.compile(r"[(\[<{] | [)\]>}]"),              # "<Bb >"
-    re.compile(r"\w ['’] ?(?:s|t|re|ve|ll|d|m)\b"),  # "Japan ' s", "Japan 's"
+    re.compile(r"\w ['’] ?(?:" + "|".join(CLITICS) + r")\b"),  # "Japan ' s", "Japan 's"
     re.compile(r"(?<![nN])['’]t\b"),                # "Aids't"
 ]
 _REPEATED = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)

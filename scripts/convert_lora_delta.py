@@ -19,9 +19,10 @@ import yaml
 from safetensors import safe_open
 from safetensors.torch import load_file
 
-from newsbrief.config import RunConfig, from_dict
+from newsbrief.config import RunConfig
+from newsbrief.config_parsing import from_dict
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
-from newsbrief.models.checkpoint import CONFIG_FILE, FORMER_DELTA
+from newsbrief.models.model_dir import CONFIG_FILE, FORMER_DELTA
 from newsbrief.models.lora import add_lora, save_adapter
 
 

@@ -14,10 +14,10 @@ from newsbrief.config import (
     LoraSettings,
     RunConfig,
     SourceConfig,
-    field_docs,
     load_config,
     save_config,
 )
+from newsbrief.config_parsing import field_docs
 from tests.conftest import ROOT, TINY_CONFIG, tiny_overrides
 
 SHIPPED = sorted((ROOT / "configs").glob("*.yaml"))

@@ -13,7 +13,7 @@ from peft import PeftModel
 from transformers import EncoderDecoderModel, GenerationConfig
 
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.batch_job import load_briefer
+from newsbrief.infer.engine import load_briefer
 from newsbrief.infer.engine import DEFAULT_MODEL, NewsBrief
 from newsbrief.models.backbone import resolve_checkpoint
 from newsbrief.models.lora import ADAPTER_WEIGHTS

@@ -43,6 +43,7 @@ def test_invented_names_and_numbers_are_flagged(summary, invented):
     "Novartis < nvs > buys Chiron",                # the article's ticker, in another case and spacing
     "U.S, Chiron deal approved",                   # "U.S" without its last dot
     "Novartis buys Basel-based drug maker",        # a lower-case part is no name
+    "Novartis AG'S deal approved",                 # a clitic in capitals ("NOVARTIS AG'S") is still a clitic
 ])
 def test_supported_or_unnamed_mentions_are_not_flagged(summary):
     assert unsupported(summary) == []
@@ -57,3 +58,9 @@ def test_numbers_read_scales_and_thousands_separators():
     assert [m.key for m in numbers("1,500,000 or 1.5 mln or 1.5mln or $2bn, 3 pct, 1987")] \
         == [1_500_000, 1_500_000, 1_500_000, 2e9, 3, 1987]
     assert number_value("1,5", None) is None  # a decimal comma or a list: no plain value
+
+
+def test_an_articles_number_glued_to_letters_still_states_its_value():
+    facts = ArticleFacts("The NASD fined 29 firms a total of $US9.22 ($NZ13.04) million.")
+    assert facts.unsupported("NASD fines firms $13.04") == []
+    assert [m.text for m in facts.unsupported("NASD fines firms $13.05")] == ["$13.05"]

@@ -30,6 +30,8 @@ def test_each_defect_is_found(summary, kind):
     'Minister says "no deal" on trade (Reuters)',
     "Acme <ACM> sets two-for-one split",
     "Sales of 1,500 cars in May",
+    "U.S. M-1 money supply falls in week",
+    "F. W. Woolworth sales up",
 ])
 def test_clean_summaries_are_not_flagged(summary):
     assert defects(summary) == set()

@@ -14,7 +14,7 @@ from newsbrief.evaluation.bootstrap import RESAMPLES
 from newsbrief.evaluation.markdown import render_markdown
 from newsbrief.evaluation.predictions import Predictions, Split, predict_split
 from newsbrief.evaluation.report import build_report
-from newsbrief.infer.batch_job import load_briefer
+from newsbrief.infer.engine import load_briefer
 
 __all__ = ["Evaluation", "evaluate", "render_markdown"]
 

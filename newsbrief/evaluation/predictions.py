@@ -9,6 +9,7 @@ import numpy as np
 
 from newsbrief.config import SourceConfig
 from newsbrief.data import read_split
+from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import evaluated_labels, rouge_per_example
 
@@ -42,7 +43,7 @@ class Predictions:
     """(examples x labels) topic probabilities."""
     targets: np.ndarray
     masks: np.ndarray
-    """1 where a cell counts: the labels that occur in this split, for every example (see `topic_arrays`)."""
+    """1 where a cell counts: the labels that occur in this split, for every example (see `split_topic_targets`)."""
     label_names: list[str]
     """The model's labels, then any label of the split that the model lacks (never predicted)."""
     thresholds: np.ndarray
@@ -68,30 +69,27 @@ class Predictions:
 def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **generation) -> Predictions:
     """`progress` shows a bar over the articles while the model briefs them; `generation` overrides the
     model's generation settings."""
+    blank = next((id_ for id_, text in zip(split.ids, split.texts) if is_blank(text)), None)
+    if blank is not None:  # the engine's rule for briefs: an error, never a brief of nothing
+        raise ValueError(f"article {blank}: text {EMPTY}")
     started = time.perf_counter()
-    briefs = briefer.predict(split.texts, all_scores=True, progress=progress, **generation)
+    reading = briefer.read(split.texts, progress=progress, **generation)
     seconds = time.perf_counter() - started
-    summaries = [b.summary for b in briefs]
-    probs = np.array([[b.scores[name] for name in briefer.labels.names] for b in briefs], dtype=np.float32)
-    probs = probs.reshape(len(briefs), len(briefer.labels.names))
-    truncated = np.array([b.truncated for b in briefs], dtype=bool)
-    # The engine returns text, so lengths are re-tokenized: a summary as long as max_new_tokens was cut by that cap.
-    summary_ids = briefer.tokenizer(summaries, add_special_tokens=False)["input_ids"]
-    summary_tokens = np.array([len(ids) for ids in summary_ids])
+    summaries, probs = reading.summaries, reading.probs.astype(np.float32)
     # Labels of the split that the model never learned still count: each of their positives is a miss.
     known = set(briefer.labels.names)
     unknown = sorted({t for topics in split.topics for t in topics} - known)
     label_names = briefer.labels.names + unknown
     probs = np.hstack([probs, np.zeros((len(probs), len(unknown)), dtype=probs.dtype)])
     thresholds = np.concatenate([briefer.thresholds, np.full(len(unknown), np.inf, dtype=np.float32)])
-    targets, masks = topic_arrays(split.topics, label_names)
+    targets, masks = split_topic_targets(split.topics, label_names)
     rouge = rouge_per_example(summaries, split.references)
-    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, truncated,
-                       np.array([b.guard_fallback for b in briefs], dtype=bool), summary_tokens,
+    return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, reading.truncated,
+                       reading.guard_fallback, reading.summary_tokens,
                        briefer.config.generation.max_new_tokens, seconds)
 
 
-def topic_arrays(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def split_topic_targets(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Multi-hot targets over the model's labels, and masks that count the labels occurring in the split.
 
     A data file does not say which labels it annotates; the labels it uses are taken as annotated for

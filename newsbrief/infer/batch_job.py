@@ -21,10 +21,10 @@ import os
 import sys
 import time
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Iterator
+from typing import ContextManager, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -32,48 +32,12 @@ from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.parquet_output import parts_folder
 from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
+from newsbrief.infer.records import Counts, brief_records
 from newsbrief.infer.writers import check_output, open_output, output_format
 from newsbrief.run_lock import run_lock
 
 CHUNK = 256
 """Articles briefed and written together: a crash loses at most one chunk of work."""
-
-
-@dataclass
-class Counts:
-    input_rows: int = 0
-    briefed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    """Rows whose id the output already held (a rerun)."""
-    truncated: int = 0
-    """Briefed articles longer than the model reads (the engine's `Brief.truncated`)."""
-    seconds: float = 0.0
-
-    @property
-    def articles_per_second(self) -> float:
-        return self.briefed / self.seconds if self.seconds > 0 else 0.0
-
-    def count(self, records: Iterable[dict]) -> None:
-        """Add output records: briefs, and error records (those with an `error` that is not None)."""
-        for record in records:
-            if record.get("error") is not None:
-                self.errors += 1
-            else:
-                self.briefed += 1
-                self.truncated += bool(record["truncated"])
-
-
-def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "auto", int8: bool = False,
-                 compile: bool = False, trust_remote_code: bool = False, **inference: Any) -> NewsBrief:
-    """The model as a batch job runs it; `inference` overrides the model's inference settings
-    (long_articles, batch_size, max_batch_tokens), and None leaves one as the model has it."""
-    briefer = NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile,
-                                        trust_remote_code=trust_remote_code)
-    chosen = {key: value for key, value in inference.items() if value is not None}
-    briefer.config.inference = replace(briefer.config.inference, **chosen)
-    briefer.config.validate_inference()
-    return briefer
 
 
 def find_inputs(spec: str, output: Path) -> list[InputFile]:
@@ -127,22 +91,6 @@ def _not_done(rows: Iterable[Row], done: set[str], counts: Counts) -> Iterator[R
             counts.skipped += 1
         else:
             yield row
-
-
-def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
-    """Output records for a chunk, in input order: briefs for articles, error records for the rest.
-    Both engines make their records here (the Ray engine in each actor)."""
-    articles = [{"id": row.key, "text": row.text} for row in chunk if row.problem is None]
-    briefs = iter(briefer.predict(articles) if articles else [])
-    records = []
-    for row in chunk:
-        if row.problem is not None:
-            records.append({"id": row.key, "error": f"{row.where}: {row.problem}"})
-            continue
-        brief = next(briefs)
-        records.append({"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
-                        "truncated": brief.truncated, "guard_fallback": brief.guard_fallback})
-    return records
 
 
 def _output_lock(output: Path) -> ContextManager[None]:

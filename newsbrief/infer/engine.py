@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import islice
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from newsbrief.config import GenerationConfig, RunConfig
+from newsbrief.config import GenerationSettings, RunConfig
 from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.article_text import EMPTY, is_blank
@@ -21,7 +21,7 @@ from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import Windows, encode_articles
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
-from newsbrief.models.checkpoint import load_model
+from newsbrief.models.model_dir import load_model
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
 from newsbrief.models.multitask import NewsBriefModel
 
@@ -40,6 +40,30 @@ class Brief:
     """Every label's probability, when asked for with `all_scores=True`."""
     guard_fallback: bool = False
     """The fact guard (generation.fact_guard) blocked every way to finish this summary, so it is unguarded."""
+
+
+@dataclass
+class Reading:
+    """What one pass of the engine makes of some articles, in their order: every caller's one result."""
+
+    summaries: list[str]
+    """One per article; empty when the pass did not generate."""
+    summary_tokens: np.ndarray
+    """Each summary's length in the model's tokens (0 without generation)."""
+    probs: np.ndarray
+    """(articles x labels) topic probabilities."""
+    states: torch.Tensor
+    """(articles x hidden) float32 on the model's device: the mean pooled state of each article's windows."""
+    truncated: np.ndarray
+    """Per article: part of it fell outside the text the model read."""
+    guard_fallback: np.ndarray
+    """Per article: the fact guard blocked its summary, which is unguarded."""
+
+    @classmethod
+    def concatenate(cls, parts: list["Reading"]) -> "Reading":
+        return cls([s for p in parts for s in p.summaries], np.concatenate([p.summary_tokens for p in parts]),
+                   np.concatenate([p.probs for p in parts]), torch.cat([p.states for p in parts]),
+                   np.concatenate([p.truncated for p in parts]), np.concatenate([p.guard_fallback for p in parts]))
 
 
 def resolve_device(device: str) -> torch.device:
@@ -66,6 +90,9 @@ DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
 STREAM_CHUNK = 1024
 """Articles sorted and batched together: larger chunks pad less, smaller ones hold less in memory."""
 
+RETRY_BEAMS = 4
+"""Beams of the guarded second try at a summary that greedy decoding under the fact guard could not finish."""
+
 
 class NewsBrief:
     def __init__(self, model: NewsBriefModel, tokenizer, labels: LabelSpace, thresholds: list[float],
@@ -83,10 +110,14 @@ class NewsBrief:
     def from_pretrained(cls, path: str | Path | None = None, device: str = "auto",
                         dtype: str | torch.dtype = "auto", int8: bool = False, compile: bool = False, *,
                         revision: str | None = None, token: str | bool | None = None,
-                        cache_dir: str | Path | None = None, trust_remote_code: bool = False) -> "NewsBrief":
+                        cache_dir: str | Path | None = None, trust_remote_code: bool = False,
+                        inference: dict[str, Any] | None = None,
+                        generation: dict[str, Any] | None = None) -> "NewsBrief":
         """Load a model directory or a Hub repository ("org/name" at `revision`, through the Hugging Face
         cache), by default the embedded model; `int8` quantizes linear layers (CPU), `compile` runs
-        torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`."""
+        torch.compile. Code that a downloaded model names runs only with `trust_remote_code=True`.
+        `inference` and `generation` override the model's settings of those sections (e.g.
+        {"long_articles": "chunk"}, {"num_beams": 4}) for every call of the engine built here."""
         target = resolve_device(device)
         directory = DEFAULT_MODEL if path is None else model_directory(path, revision, token, cache_dir,
                                                                        trust_remote_code)
@@ -95,7 +126,10 @@ class NewsBrief:
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
-        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, loaded.config, source=directory)
+        config = replace(loaded.config, inference=replace(loaded.config.inference, **(inference or {})),
+                         generation=replace(loaded.config.generation, **(generation or {})))
+        config.validate_inference()
+        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, config, source=directory)
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write the model directory this engine was loaded from to `directory`, with a Hub model card."""
@@ -132,69 +166,70 @@ class NewsBrief:
 
     def predict_stream(self, articles: Iterable[str | dict[str, Any]], chunk_size: int = STREAM_CHUNK,
                        all_scores: bool = False, progress: bool = False, **generation: Any) -> Iterator[Brief]:
-        """Briefs in input order, `chunk_size` articles at a time, for streams of any length.
-
-        The next chunk is tokenized in a background thread while the model works on this one
-        (tokenizers release the GIL), so the accelerator does not wait for the CPU.
-        """
-        settings = replace(self.config.generation, **generation)
+        """Briefs in input order, `chunk_size` articles at a time, for streams of any length."""
         records = (_article_record(i, a) for i, a in enumerate(articles))
-        with ThreadPoolExecutor(max_workers=1) as tokenizing, \
-                tqdm(desc="briefing", unit=" articles", disable=not progress) as bar:
+        with tqdm(desc="briefing", unit=" articles", disable=not progress) as bar:
+            for chunk, reading in self._read_chunks(records, chunk_size, True, generation, bar):
+                for i, record in enumerate(chunk):
+                    yield self._make_brief(record["id"], reading, i, all_scores)
+
+    def read(self, texts: list[str], *, generate: bool = True, progress: bool = False,
+             **generation: Any) -> Reading:
+        """The one way through the engine, for a list of texts: summaries (when `generate`), topic
+        probabilities, pooled states, truncation and lengths, in input order. Keyword arguments override
+        the generation settings for this call; `progress` shows a bar (evaluation runs, notebooks)."""
+        with tqdm(total=len(texts), desc="briefing" if generate else "reading", unit=" articles",
+                  disable=not progress) as bar:
+            records = ({"text": text} for text in texts)
+            parts = [reading for _, reading in self._read_chunks(records, STREAM_CHUNK, generate, generation, bar)]
+        return Reading.concatenate(parts) if parts else self._empty_reading()
+
+    def summarize_and_score(self, texts: list[str], progress: bool = False,
+                            **generation: Any) -> tuple[list[str], np.ndarray]:
+        """`read`'s summaries and (articles x labels) probability matrix."""
+        reading = self.read(texts, progress=progress, **generation)
+        return reading.summaries, reading.probs
+
+    def topic_scores(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """`read`'s probability matrix, without generation: the encoder only."""
+        return self.read(texts, generate=False, progress=progress).probs
+
+    def article_states(self, texts: list[str], progress: bool = False) -> torch.Tensor:
+        """`read`'s (articles x hidden) states, without generation: what the topic head reads per article."""
+        return self.read(texts, generate=False, progress=progress).states
+
+    def _read_chunks(self, records: Iterator[dict], chunk_size: int, generate: bool, generation: dict[str, Any],
+                     bar: tqdm) -> Iterator[tuple[list[dict], Reading]]:
+        """Each chunk of records with its Reading. The next chunk is tokenized in a background thread
+        while the model works on this one (tokenizers release the GIL), so the accelerator does not wait
+        for the CPU."""
+        settings = replace(self.config.generation, **generation)
+        with ThreadPoolExecutor(max_workers=1) as tokenizing:
             pending = None
             while chunk := list(islice(records, chunk_size)):
                 upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, [r["text"] for r in chunk],
                                                      self.config))
                 if pending is not None:
-                    yield from self._briefs(*pending, settings, all_scores, bar)
+                    yield pending[0], self._read_windows(pending[1].result(), generate, settings, bar)
                 pending = upcoming
             if pending is not None:
-                yield from self._briefs(*pending, settings, all_scores, bar)
+                yield pending[0], self._read_windows(pending[1].result(), generate, settings, bar)
 
-    def summarize_and_score(self, texts: list[str], progress: bool = False,
-                            **generation: Any) -> tuple[list[str], np.ndarray]:
-        """Summaries and a (articles x labels) probability matrix, in input order.
-
-        `progress` shows a bar over the articles (evaluation runs, notebooks)."""
-        summaries, states, _ = self._read(texts, replace(self.config.generation, **generation), progress)
-        return summaries, self._probs(states)
-
-    def topic_scores(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """The (articles x labels) probability matrix alone: the encoder only, no generation."""
-        return self._probs(self.article_states(texts, progress))
-
-    def article_states(self, texts: list[str], progress: bool = False) -> torch.Tensor:
-        """(articles x hidden) float32, on the model's device: what the topic head reads per article."""
-        return self._read(texts, None, progress)[1]
-
-    def _read(self, texts: list[str], settings: GenerationConfig | None,
-              progress: bool) -> tuple[list[str], torch.Tensor, set[int]]:
-        windows = encode_articles(self.tokenizer, texts, self.config)
-        with tqdm(total=len(texts), desc="briefing" if settings else "reading", unit=" articles",
-                  disable=not progress) as bar:
-            return self._run(windows, len(texts), settings, bar)
-
-    def _briefs(self, chunk: list[dict], windows: Future, settings: GenerationConfig,
-                all_scores: bool, bar: tqdm) -> Iterator[Brief]:
-        encoded = windows.result()
-        summaries, states, fallbacks = self._run(encoded, len(chunk), settings, bar)
-        for i, (record, summary, p) in enumerate(zip(chunk, summaries, self._probs(states))):
-            yield self._brief(record["id"], summary, p, encoded.truncated[i], all_scores, i in fallbacks)
-
-    def _run(self, windows: Windows, articles: int, settings: GenerationConfig | None,
-             bar: tqdm | None = None) -> tuple[list[str], torch.Tensor, set[int]]:
-        """Model work for encoded articles: a summary from each article's first window (none without
-        `settings`), each article's state for the topic head, the mean of its windows' pooled
-        states, so that in chunk mode the topics come from all of the article that was read, and the
-        articles whose summary the fact guard could not finish."""
+    def _read_windows(self, windows: Windows, generate: bool, settings: GenerationSettings,
+                      bar: tqdm) -> Reading:
+        """Model work for encoded articles: a summary from each article's first window (when `generate`),
+        and each article's state for the topic head, the mean of its windows' pooled states, so that in
+        chunk mode the topics come from all of the article that was read."""
+        articles = len(windows.texts)
         summaries = [""] * articles
+        summary_tokens = [0] * articles
         fallbacks: set[int] = set()
         sums = torch.zeros(articles, self.model.hidden_size, device=self.device)
         first_window = {}
         for index, article in enumerate(windows.article):
             first_window.setdefault(article, index)
         leads = set(first_window.values())
-        summarized = leads if settings is not None else set()
+        summarized = leads if generate else set()
         inference = self.config.inference
         batches = token_budget_batches([len(ids) for ids in windows.input_ids], inference.max_batch_tokens,
                                        inference.batch_size)
@@ -204,47 +239,77 @@ class NewsBrief:
             first = [w for w in batch if w in summarized]
             rest = [w for w in batch if w not in summarized]
             if first:
-                pooled = self._summarize(windows, first, settings, summaries, fallbacks)
+                pooled = self._summarize(windows, first, settings, summaries, summary_tokens, fallbacks)
                 _add_by_article(sums, [windows.article[w] for w in first], pooled)
             if rest:
                 _add_by_article(sums, [windows.article[w] for w in rest],
                                 self.model.pooled_states(*self._pad(windows, rest)))
-            if bar is not None:
-                bar.update(sum(w in leads for w in batch))
+            bar.update(sum(w in leads for w in batch))
         self.model.train(was_training)
         counts = torch.bincount(torch.tensor(windows.article, dtype=torch.long), minlength=articles)
-        return summaries, sums / counts.clamp(min=1).unsqueeze(1).to(sums), fallbacks
+        states = sums / counts.clamp(min=1).unsqueeze(1).to(sums)
+        return Reading(summaries, np.array(summary_tokens, dtype=np.int64), self._probs(states), states,
+                       np.array(windows.truncated, dtype=bool),
+                       np.array([a in fallbacks for a in range(articles)], dtype=bool))
 
-    def _summarize(self, windows: Windows, rows: list[int], settings: GenerationConfig, summaries: list[str],
-                   fallbacks: set[int]) -> torch.Tensor:
-        """Summaries of the windows `rows` into `summaries` (by article), guarded when the settings say so;
-        returns their pooled states. A summary the guard blocked, or left empty, is decoded again
-        without it, and its article goes into `fallbacks`."""
+    def _empty_reading(self) -> Reading:
+        states = torch.zeros(0, self.model.hidden_size, device=self.device)
+        return Reading([], np.zeros(0, dtype=np.int64), self._probs(states), states, np.zeros(0, dtype=bool),
+                       np.zeros(0, dtype=bool))
+
+    def _summarize(self, windows: Windows, rows: list[int], settings: GenerationSettings, summaries: list[str],
+                   summary_tokens: list[int], fallbacks: set[int]) -> torch.Tensor:
+        """Summaries of the windows `rows` into `summaries` (by article), guarded when the settings say so,
+        and their lengths in tokens into `summary_tokens`; returns their pooled states. A summary the guard
+        blocked, or left empty, is decoded again with guarded beam search, and where that is blocked too,
+        without the guard: its article goes into `fallbacks`."""
         input_ids, attention_mask = self._pad(windows, rows)
-        kwargs = settings.generate_kwargs()
         spellings = [ArticleSpelling(windows.texts[windows.article[w]], windows.input_ids[w], windows.offsets[w])
                      for w in rows] if self.wordpiece else None
-        guard = None
+        articles = None
         if settings.fact_guard:
-            eos = self.model.seq2seq.generation_config.eos_token_id
             articles = [ArticleUnits(windows.input_ids[w], self._vocabulary, spellings[i].capitalised(),
                                      spellings[i].acronyms()) if spellings else
                         ArticleUnits(windows.input_ids[w], self._vocabulary) for i, w in enumerate(rows)]
-            guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
-                              settings.max_new_tokens, keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
-        sequences, pooled = self.model.brief(input_ids, attention_mask, guard=guard, **kwargs)
-        texts = self._decode(sequences, spellings)
-        if guard is not None:
-            redo = [i for i, text in enumerate(texts) if i in guard.blocked or not text.strip()]
-            if redo:
-                unguarded, _ = self.model.brief(input_ids[redo], attention_mask[redo], **kwargs)
-                redone = self._decode(unguarded, [spellings[i] for i in redo] if spellings else None)
-                for i, text in zip(redo, redone):
-                    texts[i] = text
-                    fallbacks.add(windows.article[rows[i]])
+        texts, pooled, blocked = self._generate(input_ids, attention_mask, settings, articles, spellings)
+        if blocked:
+            # Beam search can back out of a dead end that greedy decoding walked into; what it cannot
+            # finish either is written without the guard.
+            retry = replace(settings, num_beams=max(RETRY_BEAMS, settings.num_beams))
+            redone, _, still = self._generate(input_ids[blocked], attention_mask[blocked], retry,
+                                              _pick(articles, blocked), _pick(spellings, blocked))
+            texts_of = dict(zip(blocked, redone))
+            unguarded_rows = [blocked[j] for j in still]
+            if unguarded_rows:
+                unguarded, _, _ = self._generate(input_ids[unguarded_rows], attention_mask[unguarded_rows], settings,
+                                                 None, _pick(spellings, unguarded_rows))
+                texts_of.update(zip(unguarded_rows, unguarded))
+                fallbacks.update(windows.article[rows[i]] for i in unguarded_rows)
+            for i, text in texts_of.items():
+                texts[i] = text
         for w, text in zip(rows, texts):
             summaries[windows.article[w]] = text
+        # Lengths of the texts kept, in the model's tokens: a summary as long as max_new_tokens was cut by that cap.
+        for w, ids in zip(rows, self.tokenizer(texts, add_special_tokens=False)["input_ids"]):
+            summary_tokens[windows.article[w]] = len(ids)
         return pooled
+
+    def _generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, settings: GenerationSettings,
+                  articles: list[ArticleUnits] | None, spellings: list[ArticleSpelling] | None
+                  ) -> tuple[list[str], torch.Tensor, list[int]]:
+        """Summary texts, pooled states, and the rows the guard blocked or left empty (guarded when
+        `articles` are given)."""
+        guard = None
+        if articles is not None and input_ids.shape[0]:
+            eos = self.model.seq2seq.generation_config.eos_token_id
+            guard = FactGuard(articles, self._vocabulary, eos[0] if isinstance(eos, list) else eos,
+                              settings.max_new_tokens, keep=1 if settings.num_beams == 1 else 2 * settings.num_beams)
+        sequences, pooled = self.model.brief(input_ids, attention_mask, guard=guard, **settings.generate_kwargs())
+        texts = self._decode(sequences, spellings)
+        if guard is None:
+            return texts, pooled, []
+        return texts, pooled, [i for i, (ids, text) in enumerate(zip(sequences.tolist(), texts))
+                               if guard.ended_blocked(ids) or not text.strip()]
 
     @cached_property
     def _vocabulary(self) -> Vocabulary:
@@ -263,13 +328,24 @@ class NewsBrief:
         padded = self.tokenizer.pad({"input_ids": [windows.input_ids[w] for w in rows]}, return_tensors="pt")
         return padded["input_ids"].to(self.device), padded["attention_mask"].to(self.device)
 
-    def _brief(self, id_: str, summary: str, probs: np.ndarray, truncated: bool, all_scores: bool,
-               guard_fallback: bool) -> Brief:
+    def _make_brief(self, id_: str, reading: Reading, i: int, all_scores: bool) -> Brief:
+        """Article `i` of a Reading as a Brief: its topics those at or above their thresholds."""
+        probs = reading.probs[i]
         chosen = np.flatnonzero(probs >= self.thresholds)
         chosen = chosen[np.argsort(-probs[chosen])]
         topics = [(self.labels.names[i], round(float(probs[i]), 4)) for i in chosen]
         scores = {n: float(p) for n, p in zip(self.labels.names, probs)} if all_scores else None
-        return Brief(id_, summary, topics, truncated, scores, guard_fallback)
+        return Brief(id_, reading.summaries[i], topics, bool(reading.truncated[i]), scores,
+                     bool(reading.guard_fallback[i]))
+
+
+def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "auto", int8: bool = False,
+                 compile: bool = False, trust_remote_code: bool = False, **inference: Any) -> NewsBrief:
+    """The model as the batch jobs and evaluation run it; `inference` overrides the model's inference
+    settings (long_articles, batch_size, max_batch_tokens), and None leaves one as the model has it."""
+    chosen = {key: value for key, value in inference.items() if value is not None}
+    return NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile,
+                                     trust_remote_code=trust_remote_code, inference=chosen)
 
 
 def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]:
@@ -282,3 +358,7 @@ def _article_record(index: int, article: str | dict[str, Any]) -> dict[str, Any]
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:
     sums.index_add_(0, torch.tensor(articles, device=sums.device), pooled.float())
+
+
+def _pick(items: list | None, rows: list[int]) -> list | None:
+    return None if items is None else [items[i] for i in rows]

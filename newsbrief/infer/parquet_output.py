@@ -18,33 +18,9 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsbrief.disk import sync_path
 from newsbrief.infer.job_errors import OutputError
-
-SCHEMA = pa.schema([
-    ("id", pa.string()), ("summary", pa.string()),
-    ("topics", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float64())]))),
-    ("truncated", pa.bool_()), ("guard_fallback", pa.bool_()), ("error", pa.string()),
-])
-"""A brief leaves `error` null, an error record everything but `id`."""
-
-
-def records_table(records: list[dict]) -> pa.Table:
-    """Output records (topics as [label, score] pairs) as a table in SCHEMA."""
-    rows = [{**r, "topics": [{"label": label, "score": score} for label, score in r["topics"]]}
-            if "topics" in r else r for r in records]
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
-
-
-def table_records(table: pa.Table) -> list[dict]:
-    """The output records of a table in SCHEMA, as records_table took them."""
-    records = []
-    for row in table.to_pylist():
-        record = {key: value for key, value in row.items() if value is not None}
-        if "topics" in record:
-            record["topics"] = [[topic["label"], topic["score"]] for topic in record["topics"]]
-        records.append(record)
-    return records
-
+from newsbrief.infer.records import SCHEMA, records_table
 
 def check_parquet_output(path: Path) -> None:
     """An existing output must be a briefs Parquet file before it is moved or appended to."""
@@ -117,8 +93,7 @@ def _merge(parts: list[Path], destination: Path) -> None:
 def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     temporary = _temporary(path)
     write(temporary)
-    with open(temporary, "rb") as written:
-        os.fsync(written.fileno())  # the data is on disk before the rename makes it visible
+    sync_path(temporary)  # the data is on disk before the rename makes it visible
     os.replace(temporary, path)
 
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.job_errors import InputError
 
-FORMATS = (".jsonl", ".csv", ".parquet")
+INPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 PARQUET_BATCH = 64
 """Rows per Parquet record batch: articles can be megabytes each."""
 CSV_FIELD_LIMIT = 2**31 - 1
@@ -68,12 +68,12 @@ def expand_inputs(spec: str, exclude: Iterable[Path] = ()) -> list[InputFile]:
     elif Path(spec).is_dir():
         root, paths = Path(spec), list(Path(spec).iterdir())
     elif Path(spec).is_file():
-        if Path(spec).suffix.lower() not in FORMATS:
+        if Path(spec).suffix.lower() not in INPUT_SUFFIXES:
             raise InputError(f"--input: {spec}: not a {_formats()} file")
         root, paths = Path(spec).parent, [Path(spec)]
     else:
         raise InputError(f"--input: no such file or folder: {spec}")
-    chosen = sorted(p for p in paths if p.is_file() and p.suffix.lower() in FORMATS
+    chosen = sorted(p for p in paths if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES
                     and not any(p.resolve() == e or e in p.resolve().parents for e in excluded))
     if not chosen:
         raise InputError(f"--input: no {_formats()} files in {spec}")
@@ -260,4 +260,4 @@ def _is_glob(text: str) -> bool:
 
 
 def _formats() -> str:
-    return ", ".join(FORMATS[:-1]) + " or " + FORMATS[-1]
+    return ", ".join(INPUT_SUFFIXES[:-1]) + " or " + INPUT_SUFFIXES[-1]

@@ -4,9 +4,9 @@ WordPiece decoding loses case and spacing: "U.S. stocks rose 2.5% on Monday's ne
 "u. s. stocks rose 2. 5 % on monday ' s news". A headline reuses the article's words, so each summary
 token takes the form it has most often in the article the model read after the same token ("s" after
 "'" but "S" after "U."), else its most frequent form there, and two tokens are glued when they are
-glued there. Pairs the article lacks follow English print: punctuation spacing, an English clitic
-("s", "t", "re"...) joined to the apostrophe before it, and no space inside a decimal ("1.0"), a
-dotted acronym ("U.S.") or a hyphenated word ("18-year").
+glued there. Pairs the article lacks follow English print: punctuation spacing, no space inside a
+decimal ("1.0"), a dotted acronym ("U.S.") or a hyphenated word ("18-year"). A clitic ("Japan's") reads
+as print has it even where the article's copy spaces or capitalises it ("Burundi 's", "JAPAN'S").
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+from newsbrief.faithfulness import CLITICS
+
 CLOSING = set(".,;:!?%)]}>'")
 OPENING = set("([{<$")
-CLITICS = {"s", "t", "re", "ve", "ll", "d", "m"}
 _DECIMAL = re.compile(r"\d[.,]$")           # "1." + "0": one number, "1.0"
 _INITIAL = re.compile(r"(?:^|\W)[A-Za-z]\.$")  # "U." + "s": an acronym, "U.s"
 _HYPHEN = re.compile(r"\w-$")               # "18-" + "year": one word, "18-year"
+# A clitic reads as print has it whatever the article's copy does ("Burundi 's", "JAPAN'S" -> "Burundi's", "JAPAN's").
+_SPACED_CLITIC = re.compile(r"(\w) ?(['’]) ?(" + "|".join(CLITICS) + r")\b", re.IGNORECASE)
 
 
 def is_wordpiece(tokenizer) -> bool:
@@ -69,7 +72,7 @@ class ArticleSpelling:
                 pieces.append(" ")
             pieces.append(form)
             previous = token
-        text = "".join(pieces)
+        text = _SPACED_CLITIC.sub(lambda m: m.group(1) + m.group(2) + m.group(3).lower(), "".join(pieces))
         return text[:1].upper() + text[1:]
 
     def _glued(self, previous: int, token: int, before: str, form: str, continuation: bool) -> bool:

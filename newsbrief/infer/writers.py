@@ -19,11 +19,11 @@ import os
 from pathlib import Path
 from typing import IO
 
+from newsbrief.disk import sync_file
 from newsbrief.infer.job_errors import OutputError
-from newsbrief.infer.parquet_output import SCHEMA, ParquetOutput, check_parquet_output
+from newsbrief.infer.parquet_output import ParquetOutput, check_parquet_output
+from newsbrief.infer.records import COLUMNS, jsonl_bytes
 
-COLUMNS = tuple(SCHEMA.names)
-"""CSV columns, those of the Parquet output; `topics` is JSON: [[label, probability], ...]."""
 BACKWARD_READ = 1 << 16
 """Bytes read at a time when looking for the last newline from the end of a file."""
 CSV_HEADER = ",".join(COLUMNS).encode() + b"\n"
@@ -38,11 +38,6 @@ def check_output(path: Path) -> None:
     """Before any model loads: an existing output is refused unless it starts as one of ours."""
     if path.exists():
         CHECKS[output_format(path)](path)
-
-
-def jsonl_bytes(records: list[dict]) -> bytes:
-    """Records as JSON lines, UTF-8 unescaped, each ending in a newline."""
-    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
 
 
 def output_format(path: Path) -> str:
@@ -63,7 +58,7 @@ class JsonlOutput:
 
     def write(self, records: list[dict]) -> None:
         self._file.write(jsonl_bytes(records))
-        _sync(self._file)
+        sync_file(self._file)
 
     def finish(self) -> None:
         """Each chunk was whole once written."""
@@ -87,7 +82,7 @@ class CsvOutput:
         self._csv.writerows([r["id"], r.get("summary", ""), json.dumps(r["topics"]) if "topics" in r else "",
                              r.get("truncated", ""), r.get("guard_fallback", ""), r.get("error", "")]
                             for r in records)
-        _sync(self._file)
+        sync_file(self._file)
 
     def finish(self) -> None:
         """Each chunk was whole once written."""
@@ -137,11 +132,6 @@ def _close(file: IO) -> None:
         file.close()
     except OSError:
         pass
-
-
-def _sync(file: IO) -> None:
-    file.flush()
-    os.fsync(file.fileno())
 
 
 def _cut_after_last_newline(path: Path) -> None:

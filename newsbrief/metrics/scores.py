@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from newsbrief.labels import DEFAULT_THRESHOLD
 from newsbrief.metrics import load_metric
 from newsbrief.metrics.rouge import ROUGE_TYPES
 
@@ -54,7 +55,7 @@ def score_topics(probs: np.ndarray, targets: np.ndarray, masks: np.ndarray, thre
 
 
 def tune_thresholds(probs: np.ndarray, targets: np.ndarray, masks: np.ndarray, min_positives: int = 1,
-                    candidates: np.ndarray = np.linspace(0.05, 0.95, 19), default: float = 0.5,
+                    candidates: np.ndarray = np.linspace(0.05, 0.95, 19), default: float = DEFAULT_THRESHOLD,
                     rounds: int = 2) -> np.ndarray:
     """Per-label thresholds that maximize micro-F1 over the annotated cells, by coordinate ascent.
 

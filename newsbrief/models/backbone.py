@@ -14,7 +14,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from newsbrief.config import GenerationConfig, ModelConfig
+from newsbrief.config import GenerationSettings, ModelConfig
 
 # The hub names of the one pretrained checkpoint that ships through pip; offline they resolve to it.
 MINILM_NAMES = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
@@ -76,7 +76,7 @@ def build_seq2seq(config: ModelConfig, tokenizer: PreTrainedTokenizerBase) -> Pr
     return model
 
 
-def apply_generation_settings(model: PreTrainedModel, settings: GenerationConfig) -> None:
+def apply_generation_settings(model: PreTrainedModel, settings: GenerationSettings) -> None:
     """Copy NewsBrief's decoding settings into the model's own generation config (saved with it)."""
     generation = model.generation_config
     generation.num_beams = settings.num_beams

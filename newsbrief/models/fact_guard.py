@@ -14,6 +14,14 @@ one the article spells whole. Units, by the same rules for the article and the s
   common words whole, so the names a model invents, "Mourinos", "Daiwai", are spelled in pieces) or
   one whose first piece the article writes with a capital (the summary will show it so), and even
   as the summary's first word when the article writes it as an acronym ("EC").
+- initials: single letters joined by dots ("U.S.", the "J." of "J. Morgan") are one word, always protected,
+  spelled whole with their last dot (never "U.S, Japan");
+- a scale: a word right after a number that scales it ("40.3 billion", "53.42m") must give a value the
+  article states (the value rule of `newsbrief.faithfulness`).
+Readability rules ride along, since a broken summary is as much a defect as an invented name: a
+closing bracket needs its opener, a summary ends with every bracket and double quote closed, "'t"
+follows only an "n" ("didn't", never "Aids't"), no piece is glued onto a clitic ("Japan'SItuation"),
+and no word starts as the one before it ("Eddie Eddie").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
 the greedy loop (which passes the rows still decoding) as in `generate`'s beam search. The best
 `candidates` tokens of a row are tried first, then, where none of them passes, the whole vocabulary.
@@ -30,7 +38,12 @@ from functools import cached_property
 import torch
 from transformers import LogitsProcessor
 
+from newsbrief.faithfulness import CLITICS, SCALES, number_value
+
 _DIGIT = re.compile(r"\d")
+_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
+_BAD_CLITIC = re.compile(r"(?<![n'’])['’]t$", re.IGNORECASE)  # "Aids't"; the summary's text, spaces dropped
+_OPENERS = {")": "(", "]": "[", "}": "{"}
 _SEPARATORS = {".", ","}
 _WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
 
@@ -76,7 +89,8 @@ class Vocabulary:
 
 @dataclass
 class _Tail:
-    """The unit a summary ends in: its number so far, its last word so far and that word's shape."""
+    """The unit a summary ends in: its number so far, its last word so far and that word's shape, and what
+    the readability rules need (open brackets and quotes, the last characters)."""
 
     number: str | None = None
     ticker: str | None = None
@@ -88,6 +102,21 @@ class _Tail:
     word_acronym: bool = False
     """A capital after its first letter ("IBM", "McDonald"): a name even first in the summary."""
     word_is_first: bool = False
+    word_dotted: bool = False
+    """Initials ("u.s.", "j."): a name wherever it stands."""
+    word_after: str | None = None
+    """The number the word follows directly, which it may scale ("40.3" before "billion")."""
+    brackets: str | None = ""
+    """Brackets opened and not yet closed, innermost last."""
+    quotes: int = 0
+    """Double quotes so far, modulo 2."""
+    recent: str = ""
+    """The last characters of the summary, spaces dropped."""
+    previous_word: str | None = None
+    """The last word closed, which the next may not repeat ("Eddie Eddie")."""
+
+    def balanced(self) -> bool:
+        return not self.brackets and not self.quotes
 
 
 class ArticleUnits:
@@ -101,6 +130,8 @@ class ArticleUnits:
         self.numbers: set[str] = set()
         self.tickers: set[str] = set()
         self.words: set[str] = set()
+        self.values: set[float] = set()
+        """The values of its numbers, scaled ("1.5 mln": 1500000.0) and as written (1.5)."""
         tail, words_seen = _Tail(), 0
         for token in ids:
             if token in vocab.special:
@@ -111,8 +142,16 @@ class ArticleUnits:
 
     def _add(self, closed: list[tuple[str, str]]) -> None:
         for kind, text in closed:
-            if kind != "open ticker":
-                {"number": self.numbers, "ticker": self.tickers, "word": self.words}[kind].add(text)
+            if kind == "word":
+                self.words.add(text)
+            elif kind in ("number", "scaled"):
+                if kind == "number":
+                    self.numbers.add(text)
+                value = _value(text)
+                if value is not None:
+                    self.values.add(value)
+            elif kind == "ticker":
+                self.tickers.add(text)
 
     @cached_property
     def number_prefixes(self) -> set[str]:
@@ -145,22 +184,70 @@ def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tup
     elif "<" in surface:
         ticker = _squeezed(surface.split("<", 1)[1])
     number = tail.number + surface if extends_number else None
-    if tail.number is not None and not extends_number:
-        closed.append(("number", tail.number.rstrip(".,")))
+    ended_number = tail.number.rstrip(".,") if tail.number is not None and not extends_number else None
+    if ended_number is not None:
+        closed.append(("number", ended_number))
     if number is None and vocab.is_number(token):
         number = surface
-    if tail.word is not None and vocab.continues_word(token):
+    marks = {"brackets": _brackets(tail.brackets, surface), "quotes": (tail.quotes + surface.count('"')) % 2,
+             "recent": (tail.recent + "".join(surface.split()))[-4:], "previous_word": tail.previous_word}
+    if tail.word is not None and (vocab.continues_word(token) or _continues_initials(tail.word, token, vocab)):
         longer = _Tail(number, ticker, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
                        tail.word_capitalised, tail.word_acronym or any(c.isupper() for c in surface),
-                       tail.word_is_first)
+                       tail.word_is_first, tail.word_dotted or surface == ".", tail.word_after, **marks)
         return longer, closed, words_seen
     if tail.word is not None:
-        closed.append(("word", tail.word))
-    if vocab.starts_letter_word(token):
+        closed += _word_units(tail)
+        marks["previous_word"] = tail.word
+    # A letter piece glued to a number may scale it ("53.42" + "##m"), though WordPiece starts no word there.
+    if vocab.starts_letter_word(token) or (ended_number is not None and surface[:1].isalpha()):
         acronym = any(c.isupper() for c in surface[1:])
-        return (_Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0),
-                closed, words_seen + 1)
-    return _Tail(number, ticker), closed, words_seen
+        return (_Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0,
+                      "." in surface, ended_number, **marks), closed, words_seen + 1)
+    return _Tail(number, ticker, **marks), closed, words_seen
+
+
+def _continues_initials(word: str, token: int, vocab: Vocabulary) -> bool:
+    """A dot after an initial, or a letter after such a dot: "u" + "." + "s" is one word, "u.s"."""
+    surface = vocab.surfaces[token]
+    glued = vocab.wordpiece or not vocab.starts_word[token]
+    if not glued or not _INITIALS.fullmatch(word):
+        return False
+    return surface == "." if not word.endswith(".") else len(surface) == 1 and surface.isalpha()
+
+
+def _continues_clitic(tail: _Tail, token: int, vocab: Vocabulary) -> bool:
+    """A piece glued onto a clitic ("japan" "'" "s" "##it..."): the spelling would show "Japan'SItuation"."""
+    return (tail.word in CLITICS and tail.word_pieces == 1 and tail.recent[:-len(tail.word)].endswith(("'", "’"))
+            and vocab.continues_word(token))
+
+
+def _brackets(open_: str | None, surface: str) -> str | None:
+    """The brackets left open after `surface`; None when it closes one that is not open."""
+    open_ = open_ or ""  # an article's stray ")" (a summary never gets one past the guard)
+    for char in surface:
+        if char in "([{":
+            open_ += char
+        elif char in _OPENERS:
+            if not open_.endswith(_OPENERS[char]):
+                return None
+            open_ = open_[:-1]
+    return open_
+
+
+def _word_units(tail: _Tail) -> list[tuple[str, str]]:
+    """The closed word, and the value it gives its number when it is a scale ("40.3 billion")."""
+    units = [("word", tail.word)]
+    if tail.word_after is not None and tail.word in SCALES:
+        units.append(("scaled", f"{tail.word_after} {tail.word}"))
+    return units
+
+
+def _value(number: str) -> float | None:
+    """The value of a number unit, as `newsbrief.faithfulness` reads it ("1,500", "40.3 billion")."""
+    digits, _, scale = number.partition(" ")
+    value = number_value(digits, scale or None)
+    return None if value is None else round(value, 6)
 
 
 def _squeezed(text: str) -> str:
@@ -174,7 +261,7 @@ def _close_all(tail: _Tail) -> list[tuple[str, str]]:
     if tail.number is not None:
         closed.append(("number", tail.number.rstrip(".,")))
     if tail.word is not None:
-        closed.append(("word", tail.word))
+        closed += _word_units(tail)
     return closed
 
 
@@ -192,7 +279,9 @@ class FactGuard(LogitsProcessor):
         """Allowed candidates needed per row: 1 for greedy decoding, 2 x beams for beam search."""
         self.candidates = candidates
         self.blocked: set[int] = set()
-        """Articles (indices into `articles`) whose summary the guard blocked at some step."""
+        """Articles (indices into `articles`) with a row the guard blocked at some step."""
+        self._dead_ends: set[tuple[int, ...]] = set()
+        """The histories of the rows it blocked, which it sent to their end token."""
         self._tails: dict[tuple[int, ...], tuple[_Tail, int]] = {}
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -203,7 +292,7 @@ class FactGuard(LogitsProcessor):
     def mask(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, article_of: list[int]) -> torch.FloatTensor:
         """Scores with every disallowed token at -inf; row i decodes the summary of article `article_of[i]`."""
         best = scores.topk(min(self.candidates, scores.shape[-1]), dim=-1)
-        masked = torch.full_like(scores, -float("inf"))
+        rows, tokens, ends = [], [], []
         # A token another processor ruled out (-inf) stays out.
         for row, (history, order, values) in enumerate(zip(input_ids.tolist(), best.indices.tolist(),
                                                             best.values.tolist())):
@@ -214,13 +303,24 @@ class FactGuard(LogitsProcessor):
                 order = scores[row].argsort(descending=True)
                 order = order[torch.isfinite(scores[row, order])].tolist()
                 allowed = self._allowed(history, order, self.articles[article])
-            if allowed:
-                index = torch.tensor(allowed, device=scores.device)
-                masked[row, index] = scores[row, index]
-            else:
+            if not allowed:
                 self.blocked.add(article)
-                masked[row, self.eos_token_id] = 0.0
+                self._dead_ends.add(tuple(history))
+                ends.append(row)
+            rows += [row] * len(allowed)
+            tokens += allowed
+        # One indexed copy for the whole batch: a copy per row costs more than the guard's own reasoning.
+        masked = torch.full_like(scores, -float("inf"))
+        rows, tokens = (torch.tensor(i, dtype=torch.long, device=scores.device) for i in (rows, tokens))
+        masked[rows, tokens] = scores[rows, tokens]
+        masked[ends, self.eos_token_id] = 0.0
         return masked
+
+    def ended_blocked(self, sequence: list[int]) -> bool:
+        """Whether a decoded sequence (decoder start first) ends where the guard blocked it: in beam search
+        one beam's dead end says nothing of the beam that won."""
+        end = sequence.index(self.eos_token_id, 1) if self.eos_token_id in sequence[1:] else len(sequence)
+        return tuple(sequence[:end]) in self._dead_ends
 
     def _tail(self, history: tuple[int, ...]) -> tuple[_Tail, int]:
         """The tail of a summary so far and the words it began: on from the longest history seen before
@@ -248,16 +348,27 @@ class FactGuard(LogitsProcessor):
 
     def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
         if token in self.vocab.special:
-            return all(self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
+            return tail.balanced() and all(self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
         after, closed, _ = _advance(tail, token, self.vocab, words_seen)
+        if after.brackets is None or _BAD_CLITIC.search(after.recent):
+            return False
+        if after.word is not None and _continues_clitic(tail, token, self.vocab):
+            return False
+        if after.word is not None and after.word_pieces == 1 and after.word == after.previous_word:
+            return False  # a word said twice in a row
         # A capitalised word before an apostrophe is a name even first in the summary ("Smith's").
         possessive = self.vocab.surfaces[token][:1] in "'’" and (
             tail.word_capitalised or tail.word_is_first or tail.word_first_token in units.capitalised)
         if not all(self._supported(kind, text, tail, units, possessive) for kind, text in closed):
             return False
-        if last_step and not all(self._supported(kind, text, after, units) for kind, text in _close_all(after)):
+        if last_step and not (after.balanced() and all(self._supported(kind, text, after, units)
+                                                       for kind, text in _close_all(after))):
             return False
         if after.number is not None and after.number not in units.number_prefixes:
+            return False
+        # A scale is judged as soon as it is spelled: "billion" would leave the row nothing to go on with.
+        if after.word is not None and not all(self._supported(kind, text, after, units)
+                                              for kind, text in _word_units(after) if kind == "scaled"):
             return False
         if after.ticker is not None and after.ticker not in units.ticker_prefixes:
             return False
@@ -268,6 +379,9 @@ class FactGuard(LogitsProcessor):
     def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits, protected: bool = False) -> bool:
         if kind == "number":
             return text in units.numbers or not text
+        if kind == "scaled":
+            value = _value(text)
+            return value is None or value in units.values
         if kind == "ticker":
             return text in units.tickers
         if kind == "open ticker":
@@ -275,6 +389,8 @@ class FactGuard(LogitsProcessor):
         return not (protected or self._protected(tail, units)) or text in units.words
 
     def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
+        if tail.word_dotted:
+            return True
         if self.vocab.cased:
             return tail.word_acronym or (tail.word_capitalised and not tail.word_is_first)
         # Uncased: a word in pieces, or one whose first piece the article capitalises ("Video", from

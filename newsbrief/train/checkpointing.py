@@ -31,7 +31,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from newsbrief.models.checkpoint import unique_tensors
+from newsbrief.disk import sync_path
+from newsbrief.models.model_dir import unique_tensors
 from newsbrief.models.load_errors import ModelLoadError
 
 PREFIX = "step-"
@@ -150,7 +151,8 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer, schedule
     _write_json(tmp / "rng.json", rng_rest)
     _write_json(tmp / "trainer_state.json", asdict(state))
     _write_json(tmp / MANIFEST, {p.name: [p.stat().st_size, _sha256(p)] for p in sorted(tmp.iterdir())})
-    _fsync_tree(tmp)
+    for written in tmp.iterdir():  # contents on disk before the rename that publishes them
+        sync_path(written)
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(tmp, directory)
 
@@ -263,10 +265,3 @@ def _write_json(path: Path, payload) -> None:
 
 def _read_json(path: Path):
     return json.loads(path.read_text())
-
-
-def _fsync_tree(directory: Path) -> None:
-    """Flush file contents before the rename that publishes them."""
-    for path in directory.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())

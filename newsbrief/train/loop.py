@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
@@ -14,15 +15,16 @@ from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
+from transformers import PreTrainedTokenizerBase
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
+from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
-from newsbrief.models.checkpoint import save_model
 from newsbrief.models.frozen_summarizer import freeze_summarizer
+from newsbrief.models.model_dir import save_model
 from newsbrief.models.lora import add_lora
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.train.checkpointing import (
@@ -39,7 +41,7 @@ from newsbrief.train.checkpointing import (
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.topic_refit import refit_topic_head
-from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
+from newsbrief.train.validation import stored_topic_targets, validate
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ def train(config: RunConfig) -> Path:
     if config.model.init_from and not (tc.resume and latest_checkpoint(output_dir)):
         # The summarizer only: an earlier stage (gap-sentence pretraining) may have had other labels, or none.
         load_weights(model.seq2seq, init_weights_file(Path(config.model.init_from)), prefix="seq2seq.")
-    optimizer = make_optimizer(model, tc)
+    optimizer = make_optimizer(model, tc, tc.learning_rate)
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
     state = TrainerState()
@@ -89,6 +91,7 @@ def train(config: RunConfig) -> Path:
         resume_from, state = resumed
         accelerator.print(f"resuming from {resume_from} (step {state.step})")
     logger = RunLogger(output_dir / "logs", tc.tensorboard, accelerator.is_main_process)
+    run = Run(config, accelerator, tokenizer, labels, collator, val_set, logger, output_dir)
 
     progress = tqdm(total=tc.max_steps, initial=state.step, desc="training",
                     disable=not accelerator.is_local_main_process)
@@ -121,8 +124,7 @@ def train(config: RunConfig) -> Path:
                                                  "examples_per_second": window.rate()})
             if state.step % tc.eval_every == 0 or state.step == tc.max_steps:
                 state.train_seconds = time.perf_counter() - started
-                stop = maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state, config,
-                                               tokenizer, labels, val_set, collator, logger, output_dir)
+                stop = maybe_evaluate_and_save(run, model, optimizer, scheduler, state)
                 window.rate()  # evaluation time is not training throughput
             if state.step >= tc.max_steps or stop:
                 break
@@ -135,8 +137,7 @@ def train(config: RunConfig) -> Path:
     # Export: the best checkpoint, with per-label thresholds tuned on validation and a model card.
     export_dir = output_dir / "model"
     if accelerator.is_main_process:
-        export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, train_set, val_full,
-                          val_set, collator, output_dir, export_dir)
+        export_best_model(run, accelerator.unwrap_model(model), state, train_set, val_full, export_dir)
     logger.close()
     accelerator.wait_for_everyone()
     return export_dir
@@ -187,16 +188,33 @@ class GlobalBatches(list):
         self.batch_size = batch_size
 
 
-def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: TrainerState, config: RunConfig,
-                            tokenizer, labels, val_set, collator, logger: "RunLogger", output_dir: Path) -> bool:
+@dataclass
+class Run:
+    """What stays the same for the whole run and the periodic helpers read: the loop's own variables,
+    given to them as one argument. What changes step by step (model, optimizer, state) is passed apart."""
+
+    config: RunConfig
+    accelerator: Accelerator
+    tokenizer: PreTrainedTokenizerBase
+    labels: LabelSpace
+    collator: Collator
+    val_set: datasets.Dataset | None
+    """The fixed validation sample of periodic evaluation."""
+    logger: RunLogger
+    output_dir: Path
+
+
+def maybe_evaluate_and_save(run: Run, model, optimizer, scheduler, state: TrainerState) -> bool:
     """Evaluate, checkpoint, keep the best k; returns True when early stopping says to stop."""
-    tc = config.train
+    tc = run.config.train
+    accelerator = run.accelerator
     metrics: dict = {}
-    if val_set is not None:
-        metrics = validate(accelerator.unwrap_model(model), tokenizer, labels, config, val_set, collator)
-        logger.log(state.step, "validation", metrics)
+    if run.val_set is not None:
+        metrics = validate(accelerator.unwrap_model(model), run.tokenizer, run.labels, run.config, run.val_set,
+                           run.collator)
+        run.logger.log(state.step, "validation", metrics)
     score = metrics.get(tc.metric_for_best)
-    directory = checkpoint_dir(output_dir, state.step)
+    directory = checkpoint_dir(run.output_dir, state.step)
     if score is not None:
         improved = state.best_metric is None or (score > state.best_metric if tc.higher_is_better()
                                                  else score < state.best_metric)
@@ -205,18 +223,18 @@ def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: Tra
         state.scores[directory.name] = float(score)
     if accelerator.is_main_process:
         save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
-        prune_checkpoints(output_dir, state, tc.save_total_limit, tc.higher_is_better())
+        prune_checkpoints(run.output_dir, state, tc.save_total_limit, tc.higher_is_better())
     accelerator.wait_for_everyone()
     return 0 < tc.early_stopping_patience <= state.evals_without_improvement
 
 
-def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunConfig, tokenizer, labels,
-                      train_set, val_full, val_set, collator, output_dir: Path, export_dir: Path) -> None:
+def export_best_model(run: Run, model: NewsBriefModel, state: TrainerState, train_set: datasets.Dataset,
+                      val_full: datasets.Dataset | None, export_dir: Path) -> None:
     """The best checkpoint, its topic head refit if asked for, with per-label thresholds tuned on the
     whole validation split (topic probabilities need no generation, so this is cheap), measured on the
     validation sample."""
-    tc = config.train
-    best = best_checkpoint(output_dir, state, tc.higher_is_better())
+    config, tokenizer, labels, tc = run.config, run.tokenizer, run.labels, run.config.train
+    best = best_checkpoint(run.output_dir, state, tc.higher_is_better())
     if best is not None:
         load_weights(model, best / "model.safetensors")
     refit_seconds = None
@@ -224,14 +242,14 @@ def export_best_model(model: NewsBriefModel, state: TrainerState, config: RunCon
         started = time.perf_counter()
         refit_topic_head(model, tokenizer, labels, config, train_set)
         refit_seconds = time.perf_counter() - started
-    thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
+    thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics: dict = {}
     if val_full is not None:
         if tc.tune_thresholds:
             briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
-            probs = briefer.topic_scores(val_full["text"], progress=True)
-            thresholds = tune_thresholds(probs, *topic_arrays(val_full), min_positives=tc.threshold_min_positives)
-        metrics = validate(model, tokenizer, labels, config, val_set, collator, thresholds)
+            probs = briefer.read(val_full["text"], generate=False, progress=True).probs
+            thresholds = tune_thresholds(probs, *stored_topic_targets(val_full), min_positives=tc.threshold_min_positives)
+        metrics = validate(model, tokenizer, labels, config, run.val_set, run.collator, thresholds)
     save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
     write_model_card(export_dir, config, labels, state, metrics, best, refit_seconds)
 

@@ -11,7 +11,7 @@ import torch
 import yaml
 
 from newsbrief.config import RunConfig, to_dict
-from newsbrief.labels import LabelSpace
+from newsbrief.labels import DEFAULT_THRESHOLD, LabelSpace
 from newsbrief.train.checkpointing import TrainerState
 
 
@@ -103,7 +103,7 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 {taxonomy(config, labels)}
 ## Validation metrics
 On a seeded sample of {config.train.eval_max_examples} validation examples; topic thresholds were tuned per label on
-the whole validation split (labels with under {config.train.threshold_min_positives} positives there keep 0.5),
+the whole validation split (labels with under {config.train.threshold_min_positives} positives there keep {DEFAULT_THRESHOLD}),
 so the topic figures are optimistic: see `newsbrief evaluate` on test data.
 | metric | value |
 | --- | --- |

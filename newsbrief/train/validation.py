@@ -8,13 +8,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from newsbrief.config import RunConfig
-from newsbrief.data import Collator
+from newsbrief.data import MODEL_COLUMNS, Collator
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import score_briefs
 from newsbrief.models.multitask import NewsBriefModel
-
-MODEL_COLUMNS = ["input_ids", "attention_mask", "labels", "topic_labels", "topic_mask"]
 
 
 @torch.no_grad()
@@ -30,24 +28,25 @@ def validation_loss(model: NewsBriefModel, dataset: datasets.Dataset, collator: 
 
 def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunConfig, dataset: datasets.Dataset,
              collator: Collator, thresholds: np.ndarray | None = None) -> dict:
-    """Loss, ROUGE of generated summaries, and topic F1 at the given thresholds (0.5 by default), with
+    """Loss, ROUGE of generated summaries, and topic F1 at the given thresholds (the default one if none), with
     summaries and topics read as inference reads them."""
     was_training = model.training
     model.eval()
     if thresholds is None:
-        thresholds = np.full(len(labels.names), 0.5, dtype=np.float32)
+        thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
-    briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
-    if any(dataset["summary"]):
-        summaries, probs = briefer.summarize_and_score(dataset["text"])
-    else:  # no reference to score a summary against (topic-only sources): the encoder alone gives the topics
-        summaries, probs = [""] * len(dataset), briefer.topic_scores(dataset["text"])
-    targets, masks = topic_arrays(dataset)
-    metrics.update(score_briefs(summaries, dataset["summary"], probs, targets, masks, thresholds, labels.names))
+    # No reference to score a summary against (topic-only sources): the encoder alone gives the topics.
+    reading = NewsBrief(model, tokenizer, labels, thresholds, config).read(dataset["text"],
+                                                                           generate=any(dataset["summary"]))
+    targets, masks = stored_topic_targets(dataset)
+    metrics.update(score_briefs(reading.summaries, dataset["summary"], reading.probs, targets, masks, thresholds,
+                                labels.names))
     model.train(was_training)
     return metrics
 
 
-def topic_arrays(dataset: datasets.Dataset) -> tuple[np.ndarray, np.ndarray]:
+def stored_topic_targets(dataset: datasets.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The multi-hot targets and per-source label masks that `tokenize` stored with a training or
+    validation set (unlike evaluation's `split_topic_targets`, which builds them from topic names)."""
     return (np.asarray(dataset["topic_labels"], dtype=np.float32).reshape(len(dataset), -1),
             np.asarray(dataset["topic_mask"], dtype=np.float32).reshape(len(dataset), -1))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from newsbrief.evaluation.predictions import Predictions, Split, topic_arrays
+from newsbrief.evaluation.predictions import Predictions, Split, split_topic_targets
 from newsbrief.metrics.scores import rouge_per_example
 
 LABELS = ["acq", "crude", "earn", "grain"]
@@ -21,7 +21,7 @@ def predictions(summaries: list[str] | None = None) -> Predictions:
         topics=[["acq"], ["crude"], ["earn"], ["acq"], ["earn"]],
     )
     summaries = summaries or ["acme to buy initech", "oil prices rise", "acme net income", "acme buys", "nothing"]
-    targets, masks = topic_arrays(split.topics, LABELS)
+    targets, masks = split_topic_targets(split.topics, LABELS)
     probs = np.clip(targets * 0.7 + np.random.default_rng(0).uniform(0, 0.4, targets.shape), 0, 1)
     thresholds = np.full(len(LABELS), 0.5, dtype=np.float32)
     truncated = np.array([True, False, False, False, False])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from newsbrief.evaluation.predictions import topic_arrays
+from newsbrief.evaluation.predictions import split_topic_targets
 from newsbrief.evaluation.topics import calibration, precision_recall_curve
 
 from tests.evaluation.synthetic import predictions
@@ -32,7 +32,7 @@ def test_precision_recall_curve_predicts_ties_together():
 
 
 def test_topic_arrays_count_only_the_labels_the_split_uses():
-    targets, masks = topic_arrays([["a"], ["a", "c"], ["unknown"]], ["a", "b", "c"])
+    targets, masks = split_topic_targets([["a"], ["a", "c"], ["unknown"]], ["a", "b", "c"])
     assert targets.tolist() == [[1, 0, 0], [1, 0, 1], [0, 0, 0]]
     assert masks.tolist() == [[1, 0, 1]] * 3
 

@@ -150,3 +150,41 @@ def test_a_summary_the_guard_blocks_is_the_unguarded_one_flagged(briefer, monkey
     fallen_back = briefer.predict(TEXTS, fact_guard=True)
     assert [b.summary for b in fallen_back] == [b.summary for b in unguarded]
     assert all(b.guard_fallback for b in fallen_back) and not any(b.guard_fallback for b in unguarded)
+
+
+def test_a_summary_greedy_decoding_could_not_finish_is_tried_again_with_guarded_beams(briefer, monkeypatch):
+    from newsbrief.faithfulness import ArticleFacts
+    from newsbrief.models.fact_guard import FactGuard
+
+    fits = FactGuard._fits
+    # Greedy rows (keep=1) find every token disallowed; the beam search retry (keep>1) is guarded as usual.
+    monkeypatch.setattr(FactGuard, "_fits", lambda self, *args: self.keep > 1 and fits(self, *args))
+    retried = briefer.predict(TEXTS, fact_guard=True)
+    assert not any(b.guard_fallback for b in retried)
+    for text, brief in zip(TEXTS, retried):
+        assert brief.summary and not ArticleFacts(text).unsupported(brief.summary), brief.summary
+
+
+def test_read_is_the_one_result_that_predict_and_the_projections_come_from(briefer, brief_calls):
+    reading = briefer.read(TEXTS)
+    briefs = briefer.predict(TEXTS, all_scores=True)
+    assert reading.summaries == [b.summary for b in briefs]
+    assert reading.truncated.tolist() == [b.truncated for b in briefs]
+    assert reading.guard_fallback.tolist() == [b.guard_fallback for b in briefs]
+    assert np.allclose(reading.probs, [[b.scores[n] for n in briefer.labels.names] for b in briefs])
+    assert reading.summary_tokens.tolist() == [len(briefer.tokenizer(s, add_special_tokens=False)["input_ids"])
+                                               for s in reading.summaries]
+    calls = len(brief_calls)
+    encoder_only = briefer.read(TEXTS, generate=False)
+    assert len(brief_calls) == calls and encoder_only.summaries == [""] * len(TEXTS)
+    assert np.allclose(encoder_only.probs, reading.probs, atol=1e-5)
+    assert encoder_only.states.shape == (len(TEXTS), briefer.model.hidden_size)
+
+
+def test_settings_are_given_when_the_engine_is_built(tiny_model_dir):
+    built = NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"long_articles": "chunk"},
+                                      generation={"num_beams": 2})
+    assert (built.config.inference.long_articles, built.config.generation.num_beams) == ("chunk", 2)
+    with pytest.raises(ValueError, match="inference.chunk_overlap"):
+        NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"long_articles": "chunk",
+                                                                            "chunk_overlap": 10**6})

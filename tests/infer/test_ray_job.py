@@ -14,9 +14,8 @@ import pytest
 from newsbrief.cli import main
 from newsbrief.infer.batch_job import find_inputs, predict_files
 from newsbrief.infer.job_errors import BatchJobError
-from newsbrief.infer.parquet_output import records_table
-from newsbrief.infer.ray_job import predict_with_ray
-from newsbrief.infer.writers import jsonl_bytes
+from newsbrief.infer.ray_engine.job import predict_with_ray
+from newsbrief.infer.records import jsonl_bytes, records_table
 
 from tests.infer.outputs import read_output
 from tests.infer.test_batch_job import GOOD, LINES, articles, briefer, write_input  # noqa: F401 (a fixture)
@@ -68,7 +67,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
 def test_jsonl_files_hold_the_local_engines_lines_and_read_back(tmp_path):
     from ray.data.block import BlockAccessor
 
-    from newsbrief.infer.ray_outputs import JsonlDatasink, OutputFolder
+    from newsbrief.infer.ray_engine.outputs import JsonlDatasink, OutputFolder
 
     records = [{"id": "a", "summary": "Profit rose", "topics": [["earn", 0.93], ["acq", 0.5]], "truncated": True},
                {"id": "b.jsonl:2", "error": "b.jsonl:2: no 'text'"}]
@@ -82,7 +81,7 @@ def test_jsonl_files_hold_the_local_engines_lines_and_read_back(tmp_path):
 
 
 def test_a_torn_output_file_stops_the_job_and_is_named(tmp_path):
-    from newsbrief.infer.ray_outputs import OutputFolder
+    from newsbrief.infer.ray_engine.outputs import OutputFolder
 
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "part.parquet").write_bytes(b"PAR1 cut short")

@@ -39,3 +39,12 @@ def test_a_clitic_the_article_never_writes_still_joins_its_apostrophe(tokenizer)
 
 def test_words_the_article_lacks_keep_lower_case_with_usual_punctuation_spacing(tokenizer):
     assert spelled(tokenizer, "shares fell, bonds gained (slightly)") == "Shares fell, bonds gained (slightly)"
+
+
+@pytest.mark.parametrize("article", ["Burundi 's peace talks broke down.", "BURUNDI'S PEACE TALKS broke down."])
+def test_a_clitic_reads_as_print_has_it_whatever_the_articles_copy_does(tokenizer, article):
+    encoded = tokenizer(article, return_offsets_mapping=True)
+    spelling = ArticleSpelling(article, encoded["input_ids"], encoded["offset_mapping"])
+    assert spelling.spell(tokenizer("burundi's talks")["input_ids"], tokenizer).lower().startswith("burundi's")
+    assert "'S" not in spelling.spell(tokenizer("burundi's talks")["input_ids"], tokenizer)
+

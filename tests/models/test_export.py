@@ -7,7 +7,7 @@ from peft import PeftModel
 from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel, GenerationConfig
 
 from newsbrief.infer.engine import NewsBrief
-from newsbrief.models.checkpoint import save_model
+from newsbrief.models.model_dir import save_model
 from tests.models.test_lora import trained_lora_model
 from tests.plain_loading import newsbrief_tokens, plain_tokens
 

@@ -25,7 +25,8 @@ ARTICLE = ("Acme Corp <ACME> said it sold 1,500 phones to Initech in 1987, up 2.
 def corpus() -> list[str]:
     rows = [json.loads(line) for name in ("tiny_news.jsonl", "tiny_wire.jsonl")
             for line in (ROOT / "tests" / "fixtures" / name).read_text().splitlines()]
-    return [ARTICLE] + [row["text"] for row in rows] + [row["title"] for row in rows]
+    marks = 'It said "no" (twice) [sic] and didn\'t {ask}.'  # so that the small vocabularies have these marks
+    return [ARTICLE, marks] + [row["text"] for row in rows] + [row["title"] for row in rows]
 
 
 def trained(kind: str) -> PreTrainedTokenizerFast:
@@ -171,3 +172,71 @@ def test_a_ticker_opens_only_on_the_articles_and_closes_only_on_one(tokenizer):
     allowed = guard.mask(torch.tensor([[eos] + inside]), torch.zeros(1, len(tokenizer)), [0])
     assert {vocab.surfaces[t].lower() for t in torch.isfinite(allowed[0]).nonzero().flatten().tolist()} <= \
         {"m", "me", "e", "me>", "m>"}  # only on towards "<ACME>"
+
+
+def allowed_ids(tokenizer, guard, prefix: str, last_step: bool = False) -> list[int]:
+    """The tokens the guard lets follow `prefix` (every token scored alike)."""
+    history = [guard.eos_token_id] + tokenizer(prefix, add_special_tokens=False)["input_ids"]
+    guard.max_new_tokens = len(history) if last_step else 64
+    scores = guard.mask(torch.tensor([history]), torch.zeros(1, len(tokenizer)), [0])
+    return torch.isfinite(scores[0]).nonzero().flatten().tolist()
+
+
+def allowed_after(tokenizer, vocab, guard, prefix: str, last_step: bool = False) -> set[str]:
+    """The surfaces of `allowed_ids`, the end token as "EOS"."""
+    return {vocab.surfaces[t] if t != guard.eos_token_id else "EOS"
+            for t in allowed_ids(tokenizer, guard, prefix, last_step)}
+
+
+def open_guard(tokenizer, text=ARTICLE):
+    vocab = Vocabulary.of(tokenizer)
+    units, _ = article_units(tokenizer, vocab, text)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    return vocab, FactGuard([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
+
+
+def test_initials_are_one_name_the_article_must_spell(tokenizer):
+    vocab, guard = open_guard(tokenizer, "The U.S. and J. Morgan said exports rose in May.")
+    after_dot = allowed_after(tokenizer, vocab, guard, "Exports of U.")
+    assert "s" in {a.lower() for a in after_dot} and "k" not in {a.lower() for a in after_dot}  # "U.K.": not in it
+    assert "k" in {a.lower() for a in allowed_after(tokenizer, vocab, guard, "Exports of a")}  # no initial: free
+    assert allowed_after(tokenizer, vocab, guard, "Exports of U.S") <= {".", ".,"}  # spelled whole: "U.S."
+
+
+def test_a_scale_must_give_a_value_of_the_article(tokenizer):
+    vocab, guard = open_guard(tokenizer, "Acme sold phones for 40.3 million dlrs in May.")
+    allowed = {a.lower() for a in allowed_after(tokenizer, vocab, guard, "Acme sells phones for 40.3")}
+    scales = {s for s in allowed if s in ("million", "billion", "mln", "bn", "m")}
+    assert "billion" not in allowed and "bn" not in allowed
+    assert scales <= {"million", "mln", "m"}
+    # the article's own value passes, spelled as the tokenizer can ("million", or pieces of it)
+    assert any("million".startswith(s) for s in allowed if s.isalpha())
+
+
+def test_a_summary_closes_its_brackets_and_quotes_and_writes_t_only_after_n(tokenizer):
+    vocab, guard = open_guard(tokenizer)
+    assert not {")", "]"} & allowed_after(tokenizer, vocab, guard, "Acme sells phones")
+    assert "EOS" not in allowed_after(tokenizer, vocab, guard, 'Acme sells "phones')
+    assert "EOS" not in allowed_after(tokenizer, vocab, guard, "Acme sells (phones")
+    assert "EOS" in allowed_after(tokenizer, vocab, guard, "Acme sells (phones)")
+    assert allowed_after(tokenizer, vocab, guard, "Acme sells (phones", last_step=True) <= {")", "),", ")."}
+    clitics = {s for s in vocab.surfaces if s.lower() in ("t", "'t", "’t")}
+    assert not clitics & allowed_after(tokenizer, vocab, guard, "Acme'")
+    assert clitics & allowed_after(tokenizer, vocab, guard, "Acme didn'")
+
+
+def test_no_piece_is_glued_onto_a_clitic():
+    """"japan ' s" then "##it...": the spelling would show "Japan'SItuation"."""
+    tokenizer = load_tokenizer(ModelConfig())
+    vocab, guard = open_guard(tokenizer, "JAPAN'S situation: Japan's trade in situ.")
+    after_clitic = allowed_ids(tokenizer, guard, "japan's")
+    assert after_clitic and not any(vocab.continues_word(t) for t in after_clitic)
+    assert any(vocab.continues_word(t) for t in allowed_ids(tokenizer, guard, "situ"))  # elsewhere pieces go on
+
+
+def test_no_word_is_said_twice_in_a_row(tokenizer):
+    vocab, guard = open_guard(tokenizer)
+    said = tokenizer("Acme said", add_special_tokens=False)["input_ids"][-1]
+    assert vocab.surfaces[said].lower() == "said"  # one token in each vocabulary here
+    assert said not in allowed_ids(tokenizer, guard, "Acme said")
+    assert said in allowed_ids(tokenizer, guard, "Acme")

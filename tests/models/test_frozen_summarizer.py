@@ -13,7 +13,7 @@ from transformers import AutoModelForSeq2SeqLM, BartConfig, BertConfig, EncoderD
 from newsbrief.config import ConfigError
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.checkpoint import load_model, save_model
+from newsbrief.models.model_dir import load_model, save_model
 from newsbrief.models.frozen_summarizer import ENCODER_LAYERS_FILE, encoder_layers
 from newsbrief.models.load_errors import ModelLoadError
 from newsbrief.train.loop import build_model

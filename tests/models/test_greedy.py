@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration
 
-from newsbrief.config import GenerationConfig, ModelConfig
+from newsbrief.config import GenerationSettings, ModelConfig
 from newsbrief.models import greedy
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
 
@@ -182,6 +182,6 @@ def test_newsbrief_greedy_settings_take_the_loop(tokenizer):
     """The settings a NewsBrief model is saved with and predict() passes, so that none of them sends
     every batch to generate unnoticed."""
     seq2seq = _tiny_seq2seq("bert2bert", tokenizer)
-    apply_generation_settings(seq2seq, GenerationConfig())
-    assert greedy.greedy_settings(seq2seq, GenerationConfig(min_new_tokens=3).generate_kwargs()) is not None
-    assert greedy.greedy_settings(seq2seq, GenerationConfig(num_beams=4).generate_kwargs()) is None
+    apply_generation_settings(seq2seq, GenerationSettings())
+    assert greedy.greedy_settings(seq2seq, GenerationSettings(min_new_tokens=3).generate_kwargs()) is not None
+    assert greedy.greedy_settings(seq2seq, GenerationSettings(num_beams=4).generate_kwargs()) is None

@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 from newsbrief.config import ConfigError
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.checkpoint import load_model, save_model
+from newsbrief.models.model_dir import load_model, save_model
 from newsbrief.models.lora import ADAPTER_WEIGHTS
 from newsbrief.train.loop import build_model
 

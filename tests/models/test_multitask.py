@@ -8,7 +8,7 @@ import torch
 from newsbrief.config import ModelConfig, RunConfig
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import build_seq2seq, load_tokenizer
-from newsbrief.models.checkpoint import load_model, save_model
+from newsbrief.models.model_dir import load_model, save_model
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead, masked_bce
 

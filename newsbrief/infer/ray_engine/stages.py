@@ -9,10 +9,10 @@ from typing import Any
 import pyarrow as pa
 from ray.data import Dataset
 
-from newsbrief.infer.batch_job import brief_records, load_briefer
-from newsbrief.infer.parquet_output import records_table
-from newsbrief.infer.ray_inputs import rows_table, table_rows
+from newsbrief.infer.engine import load_briefer
+from newsbrief.infer.ray_engine.inputs import rows_table, table_rows
 from newsbrief.infer.readers import Row, as_duplicate
+from newsbrief.infer.records import brief_records, records_table
 
 
 class BriefPredictor:

@@ -1,7 +1,7 @@
 """`newsbrief predict --engine ray`: the batch job on Ray Data, across the GPUs (or CPUs) of a Ray cluster.
 
-Ray Data reads the inputs (ray_inputs.py), a pool of actors briefs them, each actor loading the model
-once, and Ray writes the records into a folder (ray_outputs.py). The records are the local engine's
+Ray Data reads the inputs (inputs.py), a pool of actors briefs them, each actor loading the model
+once, and Ray writes the records into a folder (outputs.py). The records are the local engine's
 (batch_job.py) for the same model and settings: the same readers make the rows, the same
 `brief_records` makes the records, repeated ids become error records and ids already in the output are
 skipped as there. What differs: the output is a folder of part files in no particular order, and a
@@ -11,8 +11,8 @@ Before any briefing, one pass over the ids (the inputs read once more, texts dro
 the rows and finds the ids on more than one row. The driver holds the ids seen and the ids done, as
 the local engine does.
 
-Ray is imported when a job starts, with the modules that need it (ray_inputs, ray_stages,
-ray_outputs), so that the package works without it.
+Ray is imported when a job starts, with the modules that need it (inputs, stages,
+outputs), so that the package works without it.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from newsbrief.infer.batch_job import CHUNK, Counts
-from newsbrief.models.checkpoint import check_model_directory
+from newsbrief.infer.batch_job import CHUNK
+from newsbrief.infer.records import Counts
+from newsbrief.models.model_dir import check_model_directory
 
 RAY_MISSING = "the Ray engine needs Ray Data, which is not installed: pip install newsbrief[ray]"
 
@@ -35,15 +36,15 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
 
     `actors` models run at once, each with `gpus_per_actor` GPUs (default: 1 when the cluster has GPUs,
     else 0) and `cpus_per_actor` CPUs (on CPU, its torch threads); each takes `chunk_size` rows at a time.
-    `load` goes to batch_job.load_briefer: device, dtype, int8, compile, and the inference overrides
+    `load` goes to engine.load_briefer: device, dtype, int8, compile, and the inference overrides
     long_articles, batch_size (articles per model batch) and max_batch_tokens (the token budget).
     Uses the running Ray, else connects to `address`, else to RAY_ADDRESS, else to a cluster that `ray start`
     started on this machine, else starts a local Ray.
     """
     ray = import_ray()
-    from newsbrief.infer.ray_inputs import ArticleRows, find_ray_inputs
-    from newsbrief.infer.ray_outputs import OutputFolder
-    from newsbrief.infer.ray_stages import BriefPredictor, pending_rows, scan_ids
+    from newsbrief.infer.ray_engine.inputs import ArticleRows, find_ray_inputs
+    from newsbrief.infer.ray_engine.outputs import OutputFolder
+    from newsbrief.infer.ray_engine.stages import BriefPredictor, pending_rows, scan_ids
 
     started = time.perf_counter()
     if model is not None:  # None: the embedded model, wherever each node installed the package

@@ -29,7 +29,8 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
-from newsbrief.config import RunConfig, from_dict, save_config
+from newsbrief.config import RunConfig, save_config
+from newsbrief.config_parsing import from_dict
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
 from newsbrief.models.frozen_summarizer import load_frozen_summarizer, save_encoder_layers

@@ -20,7 +20,7 @@ import pyarrow.fs as pafs
 from ray.data.datasource import FileBasedDatasource
 
 from newsbrief.infer.job_errors import InputError
-from newsbrief.infer.readers import FORMATS, InputFile, Row, expand_inputs, file_rows, reading
+from newsbrief.infer.readers import INPUT_SUFFIXES, InputFile, Row, expand_inputs, file_rows, reading
 
 ROWS_PER_BLOCK = 1024
 """Rows a read task hands on at a time: small blocks keep the actors busy from the start."""
@@ -46,10 +46,10 @@ def find_ray_inputs(spec: str, output: str) -> tuple[pafs.FileSystem, list[Input
         raise InputError(f"--input: no such file or folder: {spec}")
     excluded = output.split("://", 1)[-1].rstrip("/")
     chosen = sorted(i.path for i in listed if i.type == pafs.FileType.File
-                    and PurePosixPath(i.path).suffix.lower() in FORMATS
+                    and PurePosixPath(i.path).suffix.lower() in INPUT_SUFFIXES
                     and i.path != excluded and not i.path.startswith(excluded + "/"))
     if not chosen:
-        raise InputError(f"--input: no {', '.join(FORMATS)} files in {spec}")
+        raise InputError(f"--input: no {', '.join(INPUT_SUFFIXES)} files in {spec}")
     return filesystem, [InputFile(PurePosixPath(p), posixpath.relpath(p, root)) for p in chosen]
 
 

@@ -21,18 +21,17 @@ from ray.data.block import BlockAccessor
 from ray.data.datasource import BlockBasedFileDatasink
 
 from newsbrief.infer.job_errors import OutputError
-from newsbrief.infer.parquet_output import SCHEMA, table_records
-from newsbrief.infer.writers import jsonl_bytes
+from newsbrief.infer.records import SCHEMA, jsonl_bytes, table_records
 
-FORMATS = ("parquet", "jsonl")
+FOLDER_FORMATS = ("parquet", "jsonl")
 TALLIED = pa.schema([SCHEMA.field(name) for name in ("id", "truncated", "error")])
 """The columns read back: ids to skip on a rerun, and what counts a run's records."""
 
 
 class OutputFolder:
     def __init__(self, spec: str, output_format: str):
-        if output_format not in FORMATS:
-            raise OutputError(f"--output-format: {output_format!r} is not one of {', '.join(FORMATS)}")
+        if output_format not in FOLDER_FORMATS:
+            raise OutputError(f"--output-format: {output_format!r} is not one of {', '.join(FOLDER_FORMATS)}")
         if "://" in spec:
             self.filesystem, self.path = pafs.FileSystem.from_uri(spec)
         else:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from newsbrief.cli import main
-from newsbrief.models.checkpoint import CONFIG_FILE, load_model
+from newsbrief.models.model_dir import CONFIG_FILE, load_model
 from newsbrief.models.load_errors import UntrustedCodeError
 
 
