@@ -56,6 +56,10 @@ class ModelConfig:
     """Allow code from the checkpoint's repository to run; only for checkpoints you trust."""
     init_from: str | None = None
     """Start the summarizer from an earlier run's weights (its output_dir or a checkpoint), e.g. after pretraining."""
+    freeze_summarizer: bool = False
+    """Keep the backbone, a seq2seq summarizer, as it is: train the topic head only, stored as a delta over it."""
+    train_last_encoder_layers: int = 0
+    """With freeze_summarizer: also train the encoder's last N layers (stored in the delta; summaries may change)."""
 
 
 @dataclass
@@ -298,8 +302,26 @@ class RunConfig:
         if self.model.lora is not None and self.model.random_init:
             raise ConfigError("model.lora: needs a pretrained backbone (random_init is true), since the stored "
                               "delta is applied to the backbone's weights when loading")
+        self.validate_frozen_summarizer()
         self.validate_inference()
         self.generation.validate()
+
+    def validate_frozen_summarizer(self) -> None:
+        model = self.model
+        if model.train_last_encoder_layers < 0:
+            raise ConfigError("model.train_last_encoder_layers: must not be negative, got "
+                              f"{model.train_last_encoder_layers}")
+        if not model.freeze_summarizer:
+            if model.train_last_encoder_layers:
+                raise ConfigError("model.train_last_encoder_layers: only with model.freeze_summarizer (without it, "
+                                  "every layer trains)")
+            return
+        conflicts = {"model.lora": model.lora is not None, "model.random_init": model.random_init,
+                     "model.init_from": model.init_from is not None}
+        for key, conflict in conflicts.items():
+            if conflict:
+                raise ConfigError(f"model.freeze_summarizer: cannot go with {key}: the summarizer kept is the "
+                                  "pretrained model.backbone, which the model directory names as its base")
 
     def validate_inference(self) -> None:
         """The inference settings against the model's window; also for settings a command overrides."""

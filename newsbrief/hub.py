@@ -59,7 +59,8 @@ def model_directory(name: str | Path, revision: str | None = None, token: str | 
                             "download it once online, or pass a local directory") from None
     if not (folder / CONFIG_FILE).is_file():
         raise ModelNotFound(f"{name}: a Hub repository, but not a NewsBrief model (no {CONFIG_FILE}); to add your "
-                            f"topics to it, train with it as the backbone: model.backbone: {name}")
+                            f"topics to it, train with it as the backbone: model.backbone: {name} (and "
+                            "model.freeze_summarizer: true to keep a summarizer's summaries)")
     return folder
 
 

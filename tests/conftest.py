@@ -61,6 +61,40 @@ def tiny_backbone_dir(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def tiny_bart_dir(tmp_path_factory) -> Path:
+    """A tiny BART summarizer with random weights, saved with its tokenizer: a checkpoint a user trusts, as far
+    as loading goes. Its weights are drawn wide so that articles get different summaries."""
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    from newsbrief.config import ModelConfig
+    from newsbrief.models.backbone import load_tokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-bart")
+    tokenizer = load_tokenizer(ModelConfig())
+    torch.manual_seed(0)
+    BartForConditionalGeneration(BartConfig(
+        vocab_size=len(tokenizer), d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128,
+        init_std=0.2, forced_eos_token_id=None, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.sep_token_id, bos_token_id=tokenizer.cls_token_id,
+        decoder_start_token_id=tokenizer.cls_token_id)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_frozen_bart_config(tiny_config, tiny_bart_dir):
+    """A factory like tiny_config, for the topic head over the tiny BART kept frozen, on topic-only sources."""
+
+    def make(*overrides: str) -> RunConfig:
+        return tiny_config(f"model.backbone={tiny_bart_dir}", "model.random_init=false", "model.config_overrides={}",
+                           "model.share_encoder_decoder=false", "model.freeze_summarizer=true",
+                           "data.sources.0.summary_column=null", "data.sources.1.summary_column=null", *overrides)
+
+    return make
+
+
 @pytest.fixture
 def tiny_lora_config(tiny_config, tiny_backbone_dir):
     """A factory like tiny_config, for LoRA on the tiny backbone (LoRA needs a pretrained one), with the

@@ -12,7 +12,6 @@ summarizer over the backbone, with no NewsBrief code:
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
@@ -21,6 +20,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from newsbrief.config import LoraSettings
+from newsbrief.models.fingerprint import weights_fingerprint
 
 ADAPTER_CONFIG = "adapter_config.json"  # peft's CONFIG_NAME and SAFETENSORS_WEIGHTS_NAME
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -58,14 +58,10 @@ def base_fingerprint(seq2seq: nn.Module, settings: LoraSettings) -> str:
     The same for the plain backbone and for it wrapped in adapters: names lose peft's additions, and
     the adapters and the fully trained layers (which the adapter file replaces) are left out.
     """
-    digest = hashlib.sha256()
     named = {name.removeprefix(PEFT_PREFIX).replace(".base_layer", ""): param
              for name, param in seq2seq.named_parameters()}
-    for name, param in sorted(named.items()):
-        if "lora_" not in name and not _fully_trained(name, settings):
-            digest.update(name.encode())
-            digest.update(param.detach().float().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    return weights_fingerprint((name, param) for name, param in named.items()
+                               if "lora_" not in name and not _fully_trained(name, settings))
 
 
 def save_adapter(wrapped: nn.Module, base: nn.Module, settings: LoraSettings, backbone: str,

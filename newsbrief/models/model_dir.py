@@ -5,6 +5,8 @@ Layout (all loadable with no pickle):
                                                             `AutoModelForSeq2SeqLM.from_pretrained(dir)`, or
   adapter_config.json, adapter_model.safetensors            for a LoRA model, only what training changed over
                                                             the backbone, in peft's format (models/lora.py)
+  encoder_layers.safetensors                                over a frozen summarizer, the encoder layers trained
+                                                            over it, maybe none (models/frozen_summarizer.py)
   generation_config.json                                    the generation settings, for `generate`
   topic_head.safetensors                                    the topic head
   labels.json                                               label names, per-label thresholds, label masks
@@ -31,6 +33,7 @@ from newsbrief.config import RunConfig, save_config
 from newsbrief.config_parsing import from_dict
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
+from newsbrief.models.frozen_summarizer import load_frozen_summarizer, save_encoder_layers
 from newsbrief.models.load_errors import NotAModelDirectory, UntrustedCodeError
 from newsbrief.models.lora import ADAPTER_WEIGHTS, load_adapter, save_adapter
 from newsbrief.models.multitask import NewsBriefModel
@@ -63,6 +66,8 @@ def save_model(model: NewsBriefModel, tokenizer: PreTrainedTokenizerBase, labels
             base = build_seq2seq(config.model, tokenizer)
         save_adapter(seq2seq, base, config.model.lora, config.model.backbone, directory)
         seq2seq.generation_config.save_pretrained(directory)
+    elif config.model.freeze_summarizer:
+        save_encoder_layers(seq2seq, config, directory)
     else:
         seq2seq.save_pretrained(directory, state_dict=standalone_tensors(seq2seq))
     save_file({k: v.contiguous() for k, v in model.topic_head.state_dict().items()}, directory / TOPIC_HEAD_FILE)
@@ -130,6 +135,8 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
             seq2seq = build_seq2seq(config.model, tokenizer)
         apply_generation_settings(seq2seq, config.generation)
         seq2seq = load_adapter(seq2seq, config.model.lora, directory)
+    elif config.model.freeze_summarizer:
+        seq2seq = load_frozen_summarizer(config, tokenizer, directory)
     else:
         seq2seq = AutoModelForSeq2SeqLM.from_pretrained(directory, dtype=dtype, trust_remote_code=trust_remote_code)
         if config.model.share_encoder_decoder:

@@ -24,12 +24,15 @@ class MultitaskOutput:
 
 class NewsBriefModel(nn.Module):
     def __init__(self, seq2seq: PreTrainedModel, num_labels: int, topic_dropout: float = 0.1,
-                 topic_loss_weight: float = 1.0):
+                 topic_loss_weight: float = 1.0, train_summaries: bool = True):
         super().__init__()
         self.seq2seq = seq2seq
         self.hidden_size = seq2seq.get_encoder().config.hidden_size
         self.topic_head = TopicHead(self.hidden_size, num_labels, topic_dropout)
         self.topic_loss_weight = topic_loss_weight
+        # False over a frozen summarizer: the summary loss could only pull its trainable encoder layers away
+        # from the states its decoder was trained on, and its decoder pass would be spent for nothing.
+        self.train_summaries = train_summaries
 
     @property
     def dtype(self) -> torch.dtype:
@@ -42,6 +45,14 @@ class NewsBriefModel(nn.Module):
     def forward(self, input_ids, attention_mask, labels, topic_labels, topic_mask) -> MultitaskOutput:
         encoder_outputs = self.encode(input_ids, attention_mask)
         topic_logits = self.topic_head(encoder_outputs.last_hidden_state, attention_mask)
+        topic_loss = masked_bce(topic_logits, topic_labels, topic_mask)
+        summary_loss = (self.summary_loss(encoder_outputs, attention_mask, labels) if self.train_summaries
+                        else topic_loss.new_zeros(()))
+        return MultitaskOutput(summary_loss + self.topic_loss_weight * topic_loss,
+                               summary_loss, topic_loss, topic_logits)
+
+    def summary_loss(self, encoder_outputs, attention_mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy over the summary target tokens, 0 when the batch has none."""
         # Decoder inputs are made here and the loss computed below, rather than by the backbone from
         # `labels`: a batch may hold no summary targets at all (topic-only sources), and the
         # backbone's mean over zero tokens would be NaN.
@@ -50,10 +61,7 @@ class NewsBriefModel(nn.Module):
                               decoder_input_ids=decoder_input_ids, use_cache=False).logits
         token_losses = F.cross_entropy(logits.float().flatten(0, 1), labels.flatten(),
                                        ignore_index=-100, reduction="sum")
-        summary_loss = token_losses / (labels != -100).sum().clamp(min=1)
-        topic_loss = masked_bce(topic_logits, topic_labels, topic_mask)
-        return MultitaskOutput(summary_loss + self.topic_loss_weight * topic_loss,
-                               summary_loss, topic_loss, topic_logits)
+        return token_losses / (labels != -100).sum().clamp(min=1)
 
     @torch.no_grad()
     def brief(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, guard: FactGuard | None = None,

@@ -22,6 +22,7 @@ from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
+from newsbrief.models.frozen_summarizer import freeze_summarizer
 from newsbrief.models.model_dir import save_model
 from newsbrief.models.lora import add_lora
 from newsbrief.models.multitask import NewsBriefModel
@@ -154,7 +155,10 @@ def build_model(config: RunConfig, tokenizer, labels: LabelSpace) -> NewsBriefMo
     apply_generation_settings(seq2seq, config.generation)
     if config.model.lora is not None:
         seq2seq = add_lora(seq2seq, config.model.lora)
-    return NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight)
+    if config.model.freeze_summarizer:
+        freeze_summarizer(seq2seq, config)
+    return NewsBriefModel(seq2seq, len(labels.names), config.model.topic_dropout, config.model.topic_loss_weight,
+                          train_summaries=not config.model.freeze_summarizer)
 
 
 def validation_sample(validation: datasets.Dataset | None, config: RunConfig) -> datasets.Dataset | None:

@@ -53,6 +53,17 @@ def topic_reading(config: RunConfig) -> str:
     return f"{shape}, refit for {tc.topic_refit_epochs} epochs on the frozen encoder; it reads {reads}"
 
 
+def frozen_summarizer_line(config: RunConfig) -> str:
+    """The card's line on a summarizer kept as it is, if it was."""
+    model = config.model
+    if not model.freeze_summarizer:
+        return ""
+    layers = model.train_last_encoder_layers
+    return (f"\n- summarizer: `{model.backbone}` frozen; trained: the topic head" +
+            (f" and the encoder's last {layers} layers (stored; the summaries may differ from the backbone's)"
+             if layers else " only (the summaries are the backbone's)"))
+
+
 def training_time(loop_seconds: float, refit_seconds: float | None) -> str:
     if refit_seconds is None:
         return f"{loop_seconds / 60:.1f} min"
@@ -96,7 +107,8 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 
 ## Training
 - backbone: `{config.model.backbone}`{" (random init)" if config.model.random_init else ""}{
-        f", summarizer started from the run `{config.model.init_from}`" if config.model.init_from else ""}
+        f", summarizer started from the run `{config.model.init_from}`" if config.model.init_from else ""}{
+        frozen_summarizer_line(config)}
 - steps: {state.step} (epochs started: {state.epoch + 1}), best checkpoint: `{best.name if best else "last"}`
 - training time: {training_time(state.train_seconds, refit_seconds)} on {hardware()}
 - topic head: {topic_reading(config)}

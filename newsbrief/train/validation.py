@@ -35,7 +35,9 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
     if thresholds is None:
         thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
-    reading = NewsBrief(model, tokenizer, labels, thresholds, config).read(dataset["text"])
+    # No reference to score a summary against (topic-only sources): the encoder alone gives the topics.
+    reading = NewsBrief(model, tokenizer, labels, thresholds, config).read(dataset["text"],
+                                                                           generate=any(dataset["summary"]))
     targets, masks = stored_topic_targets(dataset)
     metrics.update(score_briefs(reading.summaries, dataset["summary"], reading.probs, targets, masks, thresholds,
                                 labels.names))
