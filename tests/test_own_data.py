@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from newsbrief.config import ConfigError, SourceConfig, load_config
+from newsbrief.config import ConfigError, SourceConfig
 from newsbrief.data import read_split
 from newsbrief.cli import main
 from newsbrief.data_errors import DataError
