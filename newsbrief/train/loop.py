@@ -35,6 +35,7 @@ from newsbrief.train.checkpointing import (
     resume_checkpoint,
     save_checkpoint,
 )
+from newsbrief.train.loss_meter import LossMeter
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.topic_refit import refit_topic_head
@@ -47,6 +48,7 @@ def train(config: RunConfig) -> Path:
     """Fine-tune summary and topics together; returns the exported model directory."""
     tc = config.train
     output_dir = Path(tc.output_dir)
+    cuda = torch.cuda.is_available()
     accelerator = Accelerator(
         mixed_precision=tc.mixed_precision(torch.cuda.is_available(),
                                            torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
@@ -54,12 +56,15 @@ def train(config: RunConfig) -> Path:
         # Each batch the sampler makes is a global batch, split across processes: N processes then
         # see the same examples per step as one process with N times the batch size. (Accelerate 1.x
         # ignores the old `Accelerator(split_batches=True)`; only the dataloader config sets it.)
-        dataloader_config=DataLoaderConfiguration(split_batches=True),
+        # Batches come from pinned memory (epoch_loader), so their copy to the GPU need not block the host.
+        dataloader_config=DataLoaderConfiguration(split_batches=True, non_blocking=cuda),
         # Some parameters take no part in the loss (BERT2BERT's encoder pooler; other backbones have
         # their own): without this, DistributedDataParallel waits for their gradients and fails at step 2.
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
-    set_seed(tc.seed)
+    # Each process its own dropout stream (seed + process index; the main process's is the seed's own).
+    # The processes may then draw different initial weights: DDP gives all the main process's when it wraps.
+    set_seed(tc.seed, device_specific=True)
 
     # Data: every source in one schema, one label space, tokenized once and cached by `datasets`.
     tokenizer = load_tokenizer(config.model)
@@ -94,12 +99,14 @@ def train(config: RunConfig) -> Path:
     stop = False
     started = time.perf_counter() - state.train_seconds
     window = ThroughputWindow()
+    losses = LossMeter()
     model.train()
     while state.step < tc.max_steps and not stop:
         loader = epoch_loader(train_set, collator, config, state, accelerator)
         for batch in loader:
             with accelerator.accumulate(model):
                 output = model(**batch)
+                losses.add(output)
                 accelerator.backward(output.loss)
                 if accelerator.sync_gradients and tc.max_grad_norm > 0:
                     accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
@@ -109,14 +116,14 @@ def train(config: RunConfig) -> Path:
             window.examples += len(batch["input_ids"]) * accelerator.num_processes
             if not accelerator.sync_gradients:
                 continue
-            scheduler.step()
+            if not accelerator.optimizer_step_was_skipped:  # fp16's scaler skips steps with inf gradients
+                scheduler.step()
             state.step += 1
             progress.update()
-            progress.set_postfix(loss=f"{output.loss.item():.3f}")
             if state.step % tc.log_every == 0:
-                logger.log(state.step, "train", {"loss": output.loss.item(), "summary_loss": output.summary_loss.item(),
-                                                 "topic_loss": output.topic_loss.item(),
-                                                 "lr": scheduler.get_last_lr()[0],
+                logged = losses.read()  # the mean since the last log: the only host read of the losses
+                progress.set_postfix(loss=f"{logged['loss']:.3f}")
+                logger.log(state.step, "train", {**logged, "lr": scheduler.get_last_lr()[0],
                                                  "examples_per_second": window.rate()})
             if state.step % tc.eval_every == 0 or state.step == tc.max_steps:
                 state.train_seconds = time.perf_counter() - started
@@ -170,7 +177,7 @@ def epoch_loader(train_set: datasets.Dataset, collator: Collator, config: RunCon
     # resumed run (one loader more) would otherwise see shifted, and dropout with it.
     loader = DataLoader(train_set.select_columns(MODEL_COLUMNS),
                         batch_sampler=GlobalBatches(batches[done:], global_batch),
-                        collate_fn=collator, num_workers=tc.num_workers,
+                        collate_fn=collator, num_workers=tc.num_workers, pin_memory=accelerator.device.type == "cuda",
                         generator=torch.Generator().manual_seed(tc.seed + state.epoch))
     return accelerator.prepare_data_loader(loader)
 
