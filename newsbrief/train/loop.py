@@ -38,6 +38,7 @@ from newsbrief.train.checkpointing import (
 from newsbrief.train.loss_meter import LossMeter
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
+from newsbrief.train.processes import MainProcessWait, unused_parameters
 from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.validation import MODEL_COLUMNS, topic_arrays, validate
 
@@ -49,6 +50,7 @@ def train(config: RunConfig) -> Path:
     tc = config.train
     output_dir = Path(tc.output_dir)
     cuda = torch.cuda.is_available()
+    ddp = DistributedDataParallelKwargs()  # told below whether the model has parameters that take no part in the loss
     accelerator = Accelerator(
         mixed_precision=tc.mixed_precision(torch.cuda.is_available(),
                                            torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
@@ -58,9 +60,7 @@ def train(config: RunConfig) -> Path:
         # ignores the old `Accelerator(split_batches=True)`; only the dataloader config sets it.)
         # Batches come from pinned memory (epoch_loader), so their copy to the GPU need not block the host.
         dataloader_config=DataLoaderConfiguration(split_batches=True, non_blocking=cuda),
-        # Some parameters take no part in the loss (BERT2BERT's encoder pooler; other backbones have
-        # their own): without this, DistributedDataParallel waits for their gradients and fails at step 2.
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        kwargs_handlers=[ddp],
     )
     # Each process its own dropout stream (seed + process index; the main process's is the seed's own).
     # The processes may then draw different initial weights: DDP gives all the main process's when it wraps.
@@ -83,6 +83,11 @@ def train(config: RunConfig) -> Path:
     if config.model.init_from and not (tc.resume and latest_checkpoint(output_dir)):
         # The summarizer only: an earlier stage (gap-sentence pretraining) may have had other labels, or none.
         load_weights(model.seq2seq, init_weights_file(Path(config.model.init_from)), prefix="seq2seq.")
+    if accelerator.num_processes > 1:
+        # Without it, DistributedDataParallel waits for their gradients and fails at step 2 (BERT2BERT's pooler).
+        ddp.find_unused_parameters = bool(unused_parameters(model, collator(
+            [train_set.select_columns(MODEL_COLUMNS)[i] for i in range(min(2, len(train_set)))])))
+    waits = MainProcessWait(accelerator, tc.main_process_timeout_minutes)
     optimizer = make_optimizer(model, tc)
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -127,8 +132,9 @@ def train(config: RunConfig) -> Path:
                                                  "examples_per_second": window.rate()})
             if state.step % tc.eval_every == 0 or state.step == tc.max_steps:
                 state.train_seconds = time.perf_counter() - started
-                stop = maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state, config,
-                                               tokenizer, labels, val_set, collator, logger, output_dir)
+                stop = waits.decision(maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state,
+                                                              config, tokenizer, labels, val_set, collator, logger,
+                                                              output_dir))
                 window.rate()  # evaluation time is not training throughput
             if state.step >= tc.max_steps or stop:
                 break
@@ -144,7 +150,7 @@ def train(config: RunConfig) -> Path:
         export_best_model(accelerator.unwrap_model(model), state, config, tokenizer, labels, train_set, val_full,
                           val_set, collator, output_dir, export_dir)
     logger.close()
-    accelerator.wait_for_everyone()
+    waits.barrier()
     return export_dir
 
 
@@ -192,7 +198,10 @@ class GlobalBatches(list):
 
 def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: TrainerState, config: RunConfig,
                             tokenizer, labels, val_set, collator, logger: "RunLogger", output_dir: Path) -> bool:
-    """Evaluate, checkpoint, keep the best k; returns True when early stopping says to stop."""
+    """On the main process: evaluate, checkpoint, keep the best k; returns True when early stopping says to
+    stop. The other processes return at once (and wait for the main process's decision)."""
+    if not accelerator.is_main_process:
+        return False
     tc = config.train
     metrics: dict = {}
     if val_set is not None:
@@ -206,10 +215,8 @@ def maybe_evaluate_and_save(accelerator, model, optimizer, scheduler, state: Tra
         state.best_metric = score if improved else state.best_metric
         state.evals_without_improvement = 0 if improved else state.evals_without_improvement + 1
         state.scores[directory.name] = float(score)
-    if accelerator.is_main_process:
-        save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
-        prune_checkpoints(output_dir, state, tc.save_total_limit, tc.higher_is_better())
-    accelerator.wait_for_everyone()
+    save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
+    prune_checkpoints(output_dir, state, tc.save_total_limit, tc.higher_is_better())
     return 0 < tc.early_stopping_patience <= state.evals_without_improvement
 
 
