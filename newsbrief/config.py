@@ -172,6 +172,8 @@ class TrainConfig:
     """0 refits the loop's linear topic head; a width replaces it with a new head with one hidden layer."""
     num_workers: int = 0
     """DataLoader worker processes."""
+    main_process_timeout_minutes: float = 120.0
+    """Longest the other processes wait for the main one to validate and checkpoint, or to export at the end."""
 
     def mixed_precision(self, cuda: bool, bf16_supported: bool) -> str:
         """The setting for Accelerate, which calls full precision "no"."""

@@ -7,11 +7,13 @@ that its source does not annotate is neither positive nor negative for it.
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 from typing import Any
 
 import datasets
+import numpy as np
 import pyarrow as pa
 import torch
 
@@ -229,11 +231,12 @@ class Collator:
 
 
 def _pad(sequences: list[list[int]], value: int) -> torch.Tensor:
-    width = max(1, max(len(s) for s in sequences))
-    out = torch.full((len(sequences), width), value, dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        out[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-    return out
+    """One (rows, longest) tensor: all ids laid into a padded array at once, not a tensor per row."""
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    out = np.full((len(sequences), max(1, int(lengths.max(initial=0)))), value, dtype=np.int64)
+    out[np.arange(out.shape[1]) < lengths[:, None]] = np.fromiter(
+        itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
+    return torch.from_numpy(out)
 
 
 def source_repeats(train_set: datasets.Dataset, config: DataConfig) -> list[int]:

@@ -1,10 +1,13 @@
 """Greedy decoding in which finished summaries leave the batch: the token ids of `generate`, less work.
 
 Hugging Face `generate` keeps decoding a row after it has emitted its end token, until the longest row
-of the batch is done. Headlines end long before `max_new_tokens`, so here a finished row is dropped
-from the decoder input, the encoder states, their attention mask and the KV cache, and the batch
-shrinks step by step. The logits processors are transformers' own, so the repetition penalty, n-gram
-blocking and minimum lengths mean exactly what they mean in `generate`.
+of the batch is done. Headlines end long before `max_new_tokens`, so here finished rows are dropped
+from the decoder input, the encoder states, their attention mask and the KV cache once they are a good
+share of the batch, and the batch shrinks as it goes. The host learns which rows have finished only
+every few steps (on a GPU every such read stalls the queue of kernels), and the decoder gets its masks
+ready-made (models/decoder_masks.py), so that it reads none itself. The logits processors are
+transformers' own, so the repetition penalty, n-gram blocking and minimum lengths mean exactly what they
+mean in `generate`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from transformers import (
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.utils import ModelOutput
 
+from newsbrief.models.decoder_masks import DecoderMasks
 from newsbrief.models.fact_guard import FactGuard
 
 # The generation settings this loop reproduces, each with the values it reproduces them for. A setting
@@ -104,10 +108,23 @@ def greedy_settings(seq2seq: PreTrainedModel, kwargs: dict) -> GreedySettings | 
                           chosen["decoder_start_token_id"], eos_token_ids, pad)
 
 
+# How often the loop reads on the host which rows have ended (every read waits for the GPU to finish all
+# it was given), and the share of the batch that must have ended before their rows leave it (leaving
+# copies every remaining row's KV cache; until then an ended row decodes on, its tokens discarded).
+CHECK_EVERY = 4
+COMPACT_SHARE = 0.25
+
+
 @torch.no_grad()
 def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attention_mask: torch.Tensor,
-                  settings: GreedySettings, guard: FactGuard | None = None) -> torch.Tensor:
-    """(batch, 1 + steps) token ids: the decoder start, then each row's tokens, padded after its end token."""
+                  settings: GreedySettings, guard: FactGuard | None = None, *, check_every: int = CHECK_EVERY,
+                  compact_share: float = COMPACT_SHARE) -> torch.Tensor:
+    """(batch, 1 + steps) token ids: the decoder start, then each row's tokens, padded after its end token.
+
+    Which rows have ended is read on the host every `check_every` steps, no more: the loop stops when all
+    have, and the ended rows leave the batch once they are `compact_share` of it. A guard reads every
+    row on the host each step anyway, and must see only rows still decoding: with one, the loop checks
+    every step and ended rows leave at once."""
     batch, device = encoder_states.shape[0], encoder_states.device
     sequences = torch.full((batch, 1 + settings.max_new_tokens), settings.pad_token_id, dtype=torch.long,
                            device=device)
@@ -118,23 +135,40 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
     decoder_config = seq2seq.config.get_text_config(decoder=True)
     cache = EncoderDecoderCache(DynamicCache(config=decoder_config), DynamicCache(config=decoder_config))
     cache_name = cache_keyword(seq2seq)
-    rows = torch.arange(batch, device=device)  # the rows of `sequences` still being decoded
+    masks = DecoderMasks(seq2seq, encoder_states, attention_mask, settings.max_new_tokens)
+    if guard is not None:
+        check_every, compact_share = 1, 0.0
+    rows = torch.arange(batch, device=device)  # the row of `sequences` each row of the batch decodes
+    live = torch.ones(batch, dtype=torch.bool, device=device)  # not ended yet
+    columns = torch.ones((), dtype=torch.long, device=device)  # of `sequences` decoded while a row was live
+    # One host read per check: the live rows and the columns, packed in one integer.
+    pack = settings.max_new_tokens + 2
     for step in range(settings.max_new_tokens):
-        logits = seq2seq(decoder_input_ids=sequences[rows, step:step + 1], attention_mask=attention_mask,
+        logits = seq2seq(decoder_input_ids=sequences[rows, step:step + 1], attention_mask=masks.article,
+                         decoder_attention_mask=masks.summary(step, len(rows)),
                          encoder_outputs=BaseModelOutput(last_hidden_state=encoder_states),
                          use_cache=True, **{cache_name: cache}).logits
         scores = processors(sequences[rows, :step + 1], logits[:, -1].float())
         if guard is not None:
             scores = guard.mask(sequences[rows, :step + 1], scores, rows.tolist())
-        tokens = scores.argmax(dim=-1)
+        # As in generate: a row that has ended gets the pad token.
+        tokens = torch.where(live, scores.argmax(dim=-1), settings.pad_token_id)
         sequences[rows, step + 1] = tokens
-        finished = torch.isin(tokens, eos)
-        done = int(finished.sum())  # read on the host: the next step's batch size depends on it
-        if done == len(rows):
-            return sequences[:, :step + 2]
-        if done:
-            keep = (~finished).nonzero().squeeze(1)
-            rows, encoder_states, attention_mask = rows[keep], encoder_states[keep], attention_mask[keep]
+        columns += live.any()
+        live &= ~torch.isin(tokens, eos)
+        last = step == settings.max_new_tokens - 1
+        # No row can end before min_new_tokens.
+        if step < settings.min_new_tokens or not (last or (step + 1) % check_every == 0):
+            continue
+        live_rows, decoded = divmod(int(live.sum() * pack + columns), pack)
+        if live_rows == 0 or last:
+            return sequences[:, :decoded]
+        ended = len(rows) - live_rows
+        if ended and ended >= compact_share * len(rows):
+            # The live rows, in order, found without a host read: their count is known.
+            keep = torch.argsort(live.to(torch.uint8), descending=True, stable=True)[:live_rows]
+            rows, live, encoder_states = rows[keep], live[keep], encoder_states[keep]
+            masks.keep(keep)
             cache.batch_select_indices(keep)  # self- and cross-attention keys and values alike
     return sequences
 

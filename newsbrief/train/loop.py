@@ -37,8 +37,10 @@ from newsbrief.train.checkpointing import (
     resume_checkpoint,
     save_checkpoint,
 )
+from newsbrief.train.loss_meter import LossMeter
 from newsbrief.train.model_card import write_model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
+from newsbrief.train.processes import MainProcessWait, unused_parameters
 from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.tracking import RunLogger, hyperparameters, trackers
 from newsbrief.train.validation import stored_topic_targets, validate
@@ -50,6 +52,8 @@ def train(config: RunConfig) -> Path:
     """Fine-tune summary and topics together; returns the exported model directory."""
     tc = config.train
     output_dir = Path(tc.output_dir)
+    cuda = torch.cuda.is_available()
+    ddp = DistributedDataParallelKwargs()  # told below whether the model has parameters that take no part in the loss
     accelerator = Accelerator(
         mixed_precision=tc.mixed_precision(torch.cuda.is_available(),
                                            torch.cuda.is_available() and torch.cuda.is_bf16_supported()),
@@ -57,14 +61,15 @@ def train(config: RunConfig) -> Path:
         # Each batch the sampler makes is a global batch, split across processes: N processes then
         # see the same examples per step as one process with N times the batch size. (Accelerate 1.x
         # ignores the old `Accelerator(split_batches=True)`; only the dataloader config sets it.)
-        dataloader_config=DataLoaderConfiguration(split_batches=True),
-        # Some parameters take no part in the loss (BERT2BERT's encoder pooler; other backbones have
-        # their own): without this, DistributedDataParallel waits for their gradients and fails at step 2.
-        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        # Batches come from pinned memory (epoch_loader), so their copy to the GPU need not block the host.
+        dataloader_config=DataLoaderConfiguration(split_batches=True, non_blocking=cuda),
+        kwargs_handlers=[ddp],
         log_with=trackers(tc) or None,  # an empty list makes Accelerate warn that no tracker is installed
         project_dir=output_dir / "logs",
     )
-    set_seed(tc.seed)
+    # Each process its own dropout stream (seed + process index; the main process's is the seed's own).
+    # The processes may then draw different initial weights: DDP gives all the main process's when it wraps.
+    set_seed(tc.seed, device_specific=True)
 
     # Data: every source in one schema, one label space, tokenized once and cached by `datasets`.
     tokenizer = load_tokenizer(config.model)
@@ -86,6 +91,11 @@ def train(config: RunConfig) -> Path:
     if config.model.init_from and not (tc.resume and latest_checkpoint(output_dir)):
         # The summarizer only: an earlier stage (gap-sentence pretraining) may have had other labels, or none.
         load_weights(model.seq2seq, init_weights_file(Path(config.model.init_from)), prefix="seq2seq.")
+    if accelerator.num_processes > 1:
+        # Without it, DistributedDataParallel waits for their gradients and fails at step 2 (BERT2BERT's pooler).
+        ddp.find_unused_parameters = bool(unused_parameters(model, collator(
+            [train_set.select_columns(MODEL_COLUMNS)[i] for i in range(min(2, len(train_set)))])))
+    waits = MainProcessWait(accelerator, tc.main_process_timeout_minutes)
     optimizer = make_optimizer(model, tc, tc.learning_rate)
     scheduler = make_scheduler(optimizer, tc)  # stepped by hand once per optimizer step, so not prepared
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -104,12 +114,14 @@ def train(config: RunConfig) -> Path:
     stop = False
     started = time.perf_counter() - state.train_seconds
     window = ThroughputWindow()
+    losses = LossMeter()
     model.train()
     while state.step < tc.max_steps and not stop:
         loader = epoch_loader(train_set, collator, config, state, accelerator)
         for batch in loader:
             with accelerator.accumulate(model):
                 output = model(**batch)
+                losses.add(output)
                 accelerator.backward(output.loss)
                 if accelerator.sync_gradients and tc.max_grad_norm > 0:
                     accelerator.clip_grad_norm_(model.parameters(), tc.max_grad_norm)
@@ -119,18 +131,18 @@ def train(config: RunConfig) -> Path:
             window.examples += len(batch["input_ids"]) * accelerator.num_processes
             if not accelerator.sync_gradients:
                 continue
-            scheduler.step()
+            if not accelerator.optimizer_step_was_skipped:  # fp16's scaler skips steps with inf gradients
+                scheduler.step()
             state.step += 1
             progress.update()
-            progress.set_postfix(loss=f"{output.loss.item():.3f}")
             if state.step % tc.log_every == 0:
-                logger.log(state.step, "train", {"loss": output.loss.item(), "summary_loss": output.summary_loss.item(),
-                                                 "topic_loss": output.topic_loss.item(),
-                                                 "lr": scheduler.get_last_lr()[0],
+                logged = losses.read()  # the mean since the last log: the only host read of the losses
+                progress.set_postfix(loss=f"{logged['loss']:.3f}")
+                logger.log(state.step, "train", {**logged, "lr": scheduler.get_last_lr()[0],
                                                  "examples_per_second": window.rate()})
             if state.step % tc.eval_every == 0 or state.step == tc.max_steps:
                 state.train_seconds = time.perf_counter() - started
-                stop = maybe_evaluate_and_save(run, model, optimizer, scheduler, state)
+                stop = waits.decision(maybe_evaluate_and_save(run, model, optimizer, scheduler, state))
                 window.rate()  # evaluation time is not training throughput
             if state.step >= tc.max_steps or stop:
                 break
@@ -146,7 +158,7 @@ def train(config: RunConfig) -> Path:
         export_best_model(run, accelerator.unwrap_model(model), state, train_set, val_full, export_dir)
     for tracker in accelerator.trackers:  # not end_training(): that also ends the process group, the caller's
         tracker.finish()
-    accelerator.wait_for_everyone()
+    waits.barrier()
     return export_dir
 
 
@@ -182,7 +194,7 @@ def epoch_loader(train_set: datasets.Dataset, collator: Collator, config: RunCon
     # resumed run (one loader more) would otherwise see shifted, and dropout with it.
     loader = DataLoader(train_set.select_columns(MODEL_COLUMNS),
                         batch_sampler=GlobalBatches(batches[done:], global_batch),
-                        collate_fn=collator, num_workers=tc.num_workers,
+                        collate_fn=collator, num_workers=tc.num_workers, pin_memory=accelerator.device.type == "cuda",
                         generator=torch.Generator().manual_seed(tc.seed + state.epoch))
     return accelerator.prepare_data_loader(loader)
 
@@ -212,9 +224,12 @@ class Run:
 
 
 def maybe_evaluate_and_save(run: Run, model, optimizer, scheduler, state: TrainerState) -> bool:
-    """Evaluate, checkpoint, keep the best k; returns True when early stopping says to stop."""
-    tc = run.config.train
+    """On the main process: evaluate, checkpoint, keep the best k; returns True when early stopping says to
+    stop. The other processes return at once (and wait for the main process's decision)."""
     accelerator = run.accelerator
+    if not accelerator.is_main_process:
+        return False
+    tc = run.config.train
     metrics: dict = {}
     if run.val_set is not None:
         metrics = validate(accelerator.unwrap_model(model), run.tokenizer, run.labels, run.config, run.val_set,
@@ -228,10 +243,8 @@ def maybe_evaluate_and_save(run: Run, model, optimizer, scheduler, state: Traine
         state.best_metric = score if improved else state.best_metric
         state.evals_without_improvement = 0 if improved else state.evals_without_improvement + 1
         state.scores[directory.name] = float(score)
-    if accelerator.is_main_process:
-        save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
-        prune_checkpoints(run.output_dir, state, tc.save_total_limit, tc.higher_is_better())
-    accelerator.wait_for_everyone()
+    save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
+    prune_checkpoints(run.output_dir, state, tc.save_total_limit, tc.higher_is_better())
     return 0 < tc.early_stopping_patience <= state.evals_without_improvement
 
 

@@ -88,8 +88,9 @@ def decoder_batch_sizes(seq2seq) -> tuple[list[int], object]:
 @pytest.mark.parametrize("repetition_penalty", [1.0, 1.6])
 @pytest.mark.parametrize("min_new_tokens", [0, 5])
 @pytest.mark.parametrize("no_repeat_ngram_size", [0, 2, 3])
+@pytest.mark.parametrize("schedule", ["as shipped", "rows leave at once"])
 def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngram_size, min_new_tokens,
-                                                        repetition_penalty):
+                                                        repetition_penalty, schedule):
     seq2seq, encoder_outputs, attention_mask = backbone
     settings = {"num_beams": 1, "no_repeat_ngram_size": no_repeat_ngram_size, "min_new_tokens": min_new_tokens,
                 "repetition_penalty": repetition_penalty}
@@ -101,13 +102,60 @@ def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngra
     expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
     sizes, hook = decoder_batch_sizes(seq2seq)
     try:
-        ids = greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings)
+        if schedule == "as shipped":
+            ids = greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings)
+        else:  # the host checks every step and every ended row leaves at once
+            ids = greedy.greedy_decode(seq2seq, encoder_outputs.last_hidden_state, attention_mask,
+                                       greedy.greedy_settings(seq2seq, settings), check_every=1, compact_share=0.0)
     finally:
         hook.remove()
     assert torch.equal(ids, expected)
 
-    assert len(set(end_steps(ids[:, 1:], ends).tolist())) >= 3  # rows finish at several different steps ...
-    assert sizes[0] == len(ARTICLES) and sizes == sorted(sizes, reverse=True) and sizes[-1] < sizes[0]  # ... and leave
+    assert len(set(end_steps(ids[:, 1:], ends).tolist())) >= 3  # rows finish at several different steps
+    assert sizes[0] == len(ARTICLES) and sizes == sorted(sizes, reverse=True)
+    if schedule == "rows leave at once":
+        assert sizes[-1] < sizes[0]
+
+
+def test_ended_rows_leave_once_they_are_a_share_of_the_batch(backbone):
+    """Checked every 3 steps, with a share of 0.25: the batch shrinks only at a check, and only when a quarter
+    of it or more has ended since it last shrank."""
+    seq2seq, encoder_outputs, attention_mask = backbone
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size=0)
+    settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS, "eos_token_id": ends}
+    expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
+    ended_by = [int((end_steps(expected[:, 1:], ends) <= step).sum()) for step in range(MAX_NEW_TOKENS)]
+    sizes, hook = decoder_batch_sizes(seq2seq)
+    try:
+        ids = greedy.greedy_decode(seq2seq, encoder_outputs.last_hidden_state, attention_mask,
+                                   greedy.greedy_settings(seq2seq, settings), check_every=3, compact_share=0.25)
+    finally:
+        hook.remove()
+    assert torch.equal(ids, expected)
+    size = len(ARTICLES)
+    for step in range(1, len(sizes)):
+        if step % 3 == 0 and size - (len(ARTICLES) - ended_by[step - 1]) >= 0.25 * size:
+            size = len(ARTICLES) - ended_by[step - 1]
+        assert sizes[step] == size, (step, sizes, ended_by)
+    assert len(set(sizes)) > 1  # the batch did shrink
+
+
+def test_the_host_reads_which_rows_ended_once_every_few_steps(backbone):
+    """On a GPU every read of a device value on the host (`int(t)`, `bool(t)`, `nonzero`) waits for the
+    queued kernels. The profiler counts them on the CPU too: one per `CHECK_EVERY` steps, none inside the
+    model (transformers' decoders read their 2D masks on the host every step unless given 4D ones)."""
+    seq2seq, encoder_outputs, attention_mask = backbone
+    settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS, "eos_token_id": None}
+    steps, hook = decoder_batch_sizes(seq2seq)
+    try:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+            ids = greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings)
+    finally:
+        hook.remove()
+    assert ids.shape[1] == 1 + MAX_NEW_TOKENS == 1 + len(steps)
+    reads = [event.name for event in profile.events()
+             if event.name in ("aten::_local_scalar_dense", "aten::nonzero")]
+    assert len(reads) == MAX_NEW_TOKENS // greedy.CHECK_EVERY, reads
 
 
 def test_the_kv_cache_reaches_the_model(backbone, monkeypatch):

@@ -103,3 +103,17 @@ def test_lora_training_exports_a_delta_that_briefs(tiny_lora_config):
     assert (model_dir / ADAPTER_WEIGHTS).is_file() and not (model_dir / "model.safetensors").exists()
     briefs = NewsBrief.from_pretrained(model_dir, device="cpu").predict(TEXTS)
     assert [b.id for b in briefs] == ["0", "1", "2"]
+
+
+def test_a_step_the_fp16_scaler_skips_does_not_advance_the_schedule(tiny_config, tmp_path, monkeypatch):
+    """fp16's gradient scaler skips an optimizer step whose gradients overflowed; the learning-rate schedule
+    must not move on for it. A CPU has no scaler, so every step is made to read as skipped."""
+    from accelerate import Accelerator
+
+    monkeypatch.setattr(Accelerator, "optimizer_step_was_skipped", property(lambda self: True))
+    train(tiny_config("train.max_steps=3", "train.eval_every=3", "train.warmup_steps=2", "train.tensorboard=false",
+                      "train.eval_max_examples=2", "train.tune_thresholds=false"))
+    schedule = json.loads((tmp_path / "run" / "checkpoints" / "step-0000003" / "scheduler.json").read_text())
+    assert schedule["last_epoch"] == 0  # still at the start of the warmup
+    state = json.loads((tmp_path / "run" / "checkpoints" / "step-0000003" / "trainer_state.json").read_text())
+    assert state["step"] == 3
