@@ -123,8 +123,7 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
 
     Which rows have ended is read on the host every `check_every` steps, no more: the loop stops when all
     have, and the ended rows leave the batch once they are `compact_share` of it. A guard reads every
-    row on the host each step anyway, and must see only rows still decoding: with one, the loop checks
-    every step and ended rows leave at once."""
+    row on the host each step anyway: it reads which rows still decode with them, and masks only those."""
     batch, device = encoder_states.shape[0], encoder_states.device
     sequences = torch.full((batch, 1 + settings.max_new_tokens), settings.pad_token_id, dtype=torch.long,
                            device=device)
@@ -136,8 +135,6 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
     cache = EncoderDecoderCache(DynamicCache(config=decoder_config), DynamicCache(config=decoder_config))
     cache_name = cache_keyword(seq2seq)
     masks = DecoderMasks(seq2seq, encoder_states, attention_mask, settings.max_new_tokens)
-    if guard is not None:
-        check_every, compact_share = 1, 0.0
     rows = torch.arange(batch, device=device)  # the row of `sequences` each row of the batch decodes
     live = torch.ones(batch, dtype=torch.bool, device=device)  # not ended yet
     columns = torch.ones((), dtype=torch.long, device=device)  # of `sequences` decoded while a row was live
@@ -150,7 +147,10 @@ def greedy_decode(seq2seq: PreTrainedModel, encoder_states: torch.Tensor, attent
                          use_cache=True, **{cache_name: cache}).logits
         scores = processors(sequences[rows, :step + 1], logits[:, -1].float())
         if guard is not None:
-            scores = guard.mask(sequences[rows, :step + 1], scores, rows.tolist())
+            decoding = live.nonzero().flatten()  # a host read, beside the guard's own of the same rows
+            if len(decoding):
+                scores[decoding] = guard.mask(sequences[rows[decoding], :step + 1], scores[decoding],
+                                              rows[decoding].tolist())
         # As in generate: a row that has ended gets the pad token.
         tokens = torch.where(live, scores.argmax(dim=-1), settings.pad_token_id)
         sequences[rows, step + 1] = tokens

@@ -233,3 +233,27 @@ def test_newsbrief_greedy_settings_take_the_loop(tokenizer):
     apply_generation_settings(seq2seq, GenerationSettings())
     assert greedy.greedy_settings(seq2seq, GenerationSettings(min_new_tokens=3).generate_kwargs()) is not None
     assert greedy.greedy_settings(seq2seq, GenerationSettings(num_beams=4).generate_kwargs()) is None
+
+
+def test_a_guard_masks_only_the_rows_still_decoding(backbone, tokenizer):
+    """Ended rows stay in the batch until a quarter has ended; the guard is not shown them (their history
+    would end in an end token, and a dead end there would be no summary's)."""
+    from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+
+    seq2seq, encoder_outputs, attention_mask = backbone
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size=0)
+    settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS, "eos_token_id": ends}
+    vocab = Vocabulary.of(tokenizer)
+    units = [ArticleUnits(tokenizer(article)["input_ids"], vocab) for article in ARTICLES]
+    guard = FactGuard(units, vocab, ends[0], MAX_NEW_TOKENS, candidates=len(tokenizer))
+    guard._fits = lambda *args: True  # every token allowed: the loop's own ids, with the guard in the way
+    shown = []
+    mask = guard.mask
+    guard.mask = lambda input_ids, scores, article_of: (shown.append(input_ids.tolist()), mask(
+        input_ids, scores, article_of))[1]
+    ids = greedy.greedy_decode(seq2seq, encoder_outputs.last_hidden_state, attention_mask,
+                               greedy.greedy_settings(seq2seq, settings), guard)
+    assert torch.equal(ids, seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
+                                             **settings))
+    histories = [history for step in shown for history in step]
+    assert histories and not any(set(history[1:]) & set(ends) for history in histories)
