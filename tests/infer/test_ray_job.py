@@ -45,7 +45,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
                              "text": [GOOD, "Oil rose on supply worries.", GOOD, None]}), source / "more.parquet")
 
     counts = predict_with_ray(tiny_model_dir, str(source), output, chunk_size=3, device="cpu")
-    local = predict_files(briefer, find_inputs(str(source), tmp_path / "local.parquet"), tmp_path / "local.parquet")
+    local = predict_files(briefer, find_inputs(str(source), tmp_path / "local.parquet")[0], tmp_path / "local.parquet")
     records = pq.read_table(output).to_pylist()
     assert by_id(records) == by_id(read_output(tmp_path / "local.parquet"))
     assert (counts.input_rows, counts.briefed, counts.errors, counts.skipped, counts.truncated) == \
@@ -60,7 +60,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
           "--output", str(output), "--chunk-size", "2", "--device", "cpu"])
     summary = json.loads(capsys.readouterr().err.splitlines()[-2])
     assert (summary["input_rows"], summary["briefed"], summary["errors"], summary["skipped"]) == (17, 3, 1, 13)
-    predict_files(briefer, find_inputs(str(source), tmp_path / "all.parquet"), tmp_path / "all.parquet")
+    predict_files(briefer, find_inputs(str(source), tmp_path / "all.parquet")[0], tmp_path / "all.parquet")
     assert by_id(pq.read_table(output).to_pylist()) == by_id(read_output(tmp_path / "all.parquet"))
 
 
