@@ -119,3 +119,30 @@ def test_retry_errors_keeps_the_briefs_and_redoes_only_the_errors(briefer, tmp_p
     after = read_output(output)
     assert sorted(r["id"] for r in after) == ["a", "b", "c"]
     assert {r["id"]: r for r in after}["a"] == before["a"]
+
+
+def test_the_readme_batch_commands_keep_the_columns_and_retry(tiny_model_dir, tmp_path, monkeypatch, capsys):
+    from tests.conftest import ROOT
+    from tests.test_own_data import readme_commands
+
+    monkeypatch.chdir(tmp_path)  # the commands' relative paths: examples/ as in a checkout, runs/ here
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    first, retry = (args + ["--model", str(tiny_model_dir)] for args in
+                    readme_commands("Batch jobs: rows that join back, errors retried"))
+    with open(tmp_path / "examples/my_news.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    main(first)
+    output = tmp_path / "runs/my-briefs.csv"
+    records = read_output(output)
+    assert [r["headline"] for r in records] == [r["headline"] for r in rows] and not any(r["error"] for r in records)
+    lines = output.read_text().splitlines(keepends=True)  # make the first record an error, as a failed run would
+    error = next(csv.reader([lines[1]]))
+    error[1:6] = ["", "", "", "", "my_news.csv:2: 'body' is empty"]
+    output.write_text(lines[0] + ",".join(f'"{f}"' for f in error) + "\n" + "".join(lines[2:]))
+    capsys.readouterr()
+    main(retry)
+    summary = json.loads(capsys.readouterr().err.splitlines()[-2])
+    assert (summary["briefed"], summary["errors"], summary["skipped"]) == (1, 0, len(rows) - 1)
+    again = read_output(output)
+    assert sorted(r["headline"] for r in again) == sorted(r["headline"] for r in rows)
+    assert not any(r["error"] for r in again)
