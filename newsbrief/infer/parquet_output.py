@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -104,10 +105,9 @@ def _drop_errors(part: Path) -> None:
     errors = pq.read_table(part, columns=["error"])["error"]
     if errors.null_count == len(errors):
         return
-    source = pq.ParquetFile(part)
 
     def copy_briefs(temporary: Path) -> None:
-        with pq.ParquetWriter(temporary, source.schema_arrow) as briefs:
+        with pq.ParquetFile(part) as source, pq.ParquetWriter(temporary, source.schema_arrow) as briefs:
             for batch in source.iter_batches():
                 briefs.write_batch(batch.filter(pc.is_null(batch.column("error"))))
 
