@@ -64,7 +64,7 @@ def main() -> None:
         print(f"model {args.model or 'random BART ' + str(SMALL)}; {args.n} articles; {cpus} CPUs, fp32")
 
         local, local_seconds = timed(lambda: predict_files(
-            load_briefer(model, device="cpu"), find_inputs(str(source), tmp / "local.jsonl"), tmp / "local.jsonl"))
+            load_briefer(model, device="cpu"), find_inputs(str(source), tmp / "local.jsonl")[0], tmp / "local.jsonl"))
         ray.init(num_cpus=cpus + 1, include_dashboard=False, log_to_driver=False)
         try:
             remote, ray_seconds = timed(lambda: predict_with_ray(

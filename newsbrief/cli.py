@@ -90,6 +90,11 @@ def main(argv: list[str] | None = None) -> None:
                          help="local: this process (default); ray: a pool of model actors on a Ray cluster")
     predict.add_argument("--id-column", default="id", help="records without one get file:line as id")
     predict.add_argument("--text-column", default="text")
+    predict.add_argument("--keep-columns", default=None, metavar="A,B|all",
+                         help="input columns every output record carries, as text, to join results back to "
+                              "the input (all: every column but the text and id columns)")
+    predict.add_argument("--retry-errors", action="store_true",
+                         help="brief again the rows whose record in the output is an error, replacing it")
     predict.add_argument("--chunk-size", type=_positive_int, default=None,
                          help="articles briefed and written together (a crash loses at most one chunk)")
     predict.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
@@ -180,14 +185,17 @@ def _predict(args: argparse.Namespace) -> None:
         except ImportError as error:
             raise BatchJobError(str(error)) from error
         counts = predict_with_ray(args.model, args.input, args.output, id_column=args.id_column,
-                                  text_column=args.text_column, chunk_size=chunk_size, **on_ray, **load)
+                                  text_column=args.text_column, chunk_size=chunk_size,
+                                  keep_columns=args.keep_columns, retry_errors=args.retry_errors, **on_ray, **load)
     else:
         if on_ray:
             raise UsageError(f"--{next(iter(on_ray)).replace('_', '-')}: only with --engine ray")
         output = Path(args.output)
-        files = find_inputs(args.input, output)  # before the model loads: a typo fails at once
+        # before the model loads: a typo fails at once
+        files, keep = find_inputs(args.input, output, args.keep_columns, args.id_column, args.text_column)
         briefer = load_briefer(args.model, **load)
-        counts = predict_files(briefer, files, output, args.id_column, args.text_column, chunk_size)
+        counts = predict_files(briefer, files, output, args.id_column, args.text_column, chunk_size,
+                               keep=keep, retry_errors=args.retry_errors)
     print_summary(counts, args.output)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 
 def sync_file(file: IO) -> None:
@@ -17,3 +17,16 @@ def sync_path(path: Path) -> None:
     """A file already written and closed, to the disk."""
     with open(path, "rb") as file:
         sync_file(file)
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """`write` a temporary file beside `path`, put it on disk, then rename it over `path`: after a crash,
+    `path` is the old file or the new one, whole, never a mix (the temporary may be left behind)."""
+    temporary = temporary_path(path)
+    write(temporary)
+    sync_path(temporary)  # the data is on disk before the rename makes it visible
+    os.replace(temporary, path)
+
+
+def temporary_path(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")

@@ -9,6 +9,10 @@
   to and fsynced a chunk at a time (JSONL, CSV) or written as atomic part files merged at the end
   (Parquet), and opening an output repairs what a crash left (writers.py has the scheme). So after a
   `kill -9` at any moment and a rerun, every input id is in the output exactly once.
+- Rows join back: `keep` (--keep-columns, settled by kept_columns.py) names input columns that every
+  record carries, errors included.
+- `retry_errors` (--retry-errors) briefs again the rows whose record in the output is an error, and
+  replaces those records: opening the output drops them (writers.py), and the resume briefs them.
 - One run at a time on an output: a second one on the same output stops at once (run_lock.py).
 - Only fatal problems stop the job (BatchJobError: no input, an unreadable file, a full disk).
 """
@@ -30,6 +34,7 @@ from tqdm.auto import tqdm
 
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.job_errors import OutputError
+from newsbrief.infer.kept_columns import resolve_keep
 from newsbrief.infer.parquet_output import parts_folder
 from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
 from newsbrief.infer.records import Counts, brief_records
@@ -40,26 +45,30 @@ CHUNK = 256
 """Articles briefed and written together: a crash loses at most one chunk of work."""
 
 
-def find_inputs(spec: str, output: Path) -> list[InputFile]:
-    """The input files, checked with the output (its format, a writable folder, no other run on it)
-    before any model is loaded; the run takes the output's lock again when it starts writing."""
+def find_inputs(spec: str, output: Path, keep_columns: str | None = None, id_column: str = "id",
+                text_column: str = "text") -> tuple[list[InputFile], tuple[str, ...]]:
+    """The input files and the kept columns, checked with the output (its format and kept columns, a
+    writable folder, no other run on it) before any model is loaded; the run takes the output's lock
+    again when it starts writing."""
     output_format(output)
     files = expand_inputs(spec, exclude=[output, parts_folder(output)])
+    keep = resolve_keep(keep_columns, files, lambda file: open(file.path, "rb"), id_column, text_column)
     with _output_lock(output):
         if output.exists() and not os.access(output, os.W_OK):
             raise OutputError(f"cannot write {output}: {os.strerror(errno.EACCES)}")
-        check_output(output)
-    return files
+        check_output(output, keep)
+    return files, keep
 
 
 def predict_files(briefer: NewsBrief, files: list[InputFile], output: Path, id_column: str = "id",
-                  text_column: str = "text", chunk_size: int = CHUNK) -> Counts:
+                  text_column: str = "text", chunk_size: int = CHUNK, *, keep: tuple[str, ...] = (),
+                  retry_errors: bool = False) -> Counts:
     counts = Counts()
     started = time.perf_counter()
-    rows = flag_duplicates(read_rows(files, id_column, text_column))
+    rows = flag_duplicates(read_rows(files, id_column, text_column, keep))
     with _output_lock(output):
         with _writing(output):
-            out = open_output(output)
+            out = open_output(output, keep, retry_errors)
         with closing(out), tqdm(desc="briefing", unit=" articles") as progress:
             pending = _not_done(rows, out.done, counts)
             while chunk := list(islice(pending, chunk_size)):

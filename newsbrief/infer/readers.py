@@ -13,7 +13,7 @@ import glob
 import json
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
@@ -49,6 +49,8 @@ class Row:
     text: str = ""
     problem: str | None = None
     """Why the row cannot be briefed; None for an article."""
+    kept: dict[str, str | None] = field(default_factory=dict)
+    """The input columns that --keep-columns names, as text (`as_text`); None where the row has none."""
 
     @property
     def key(self) -> str:
@@ -80,17 +82,19 @@ def expand_inputs(spec: str, exclude: Iterable[Path] = ()) -> list[InputFile]:
     return [InputFile(p, p.relative_to(root).as_posix()) for p in chosen]
 
 
-def read_rows(files: list[InputFile], id_column: str, text_column: str) -> Iterator[Row]:
+def read_rows(files: list[InputFile], id_column: str, text_column: str, keep: tuple[str, ...] = ()) -> Iterator[Row]:
     """Every row of every file, in order; a file that cannot be opened or read stops the job."""
     for file in files:
         with reading(file), open(file.path, "rb") as stream:
-            yield from file_rows(file, stream, id_column, text_column)
+            yield from file_rows(file, stream, id_column, text_column, keep)
 
 
-def file_rows(file: InputFile, stream: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
-    """The rows of one opened file (Parquet needs a seekable stream): the Ray engine's readers open
-    files on other filesystems and call this too, so that both engines see the same rows."""
-    return _READERS[file.path.suffix.lower()](file, stream, id_column, text_column)
+def file_rows(file: InputFile, stream: BinaryIO, id_column: str, text_column: str,
+              keep: tuple[str, ...] = ()) -> Iterator[Row]:
+    """The rows of one opened file (Parquet needs a seekable stream), with the `keep` columns (kept_columns.py
+    settled them): the Ray engine's readers open files on other filesystems and call this too, so that
+    both engines see the same rows."""
+    return _READERS[file.path.suffix.lower()](file, stream, id_column, text_column, keep)
 
 
 @contextmanager
@@ -118,10 +122,11 @@ def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:
 
 def as_duplicate(row: Row) -> Row:
     """A row whose id an earlier row holds: an error record under its own `where`."""
-    return Row(row.where, problem=f"duplicate id {row.id!r}")
+    return Row(row.where, problem=f"duplicate id {row.id!r}", kept=row.kept)
 
 
-def read_jsonl(file: InputFile, lines: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
+def read_jsonl(file: InputFile, lines: BinaryIO, id_column: str, text_column: str,
+               keep: tuple[str, ...]) -> Iterator[Row]:
     # Bytes, decoded line by line: one undecodable line is an error record, not the end of the file.
     for number, raw in enumerate(lines, start=1):
         where = f"{file.name}:{number}"
@@ -143,10 +148,13 @@ def read_jsonl(file: InputFile, lines: BinaryIO, id_column: str, text_column: st
         if not isinstance(record, dict):
             yield Row(where, problem="not a JSON object")
             continue
-        yield checked_row(where, record.get(id_column), record.get(text_column), id_column, text_column)
+        row = checked_row(where, record.get(id_column), record.get(text_column), id_column, text_column)
+        row.kept = {name: as_text(record.get(name)) for name in keep}
+        yield row
 
 
-def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
+def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str,
+             keep: tuple[str, ...]) -> Iterator[Row]:
     csv.field_size_limit(CSV_FIELD_LIMIT)
     lines = _CsvLines(stream)
     # strict: a quote that never closes is an error at the end of the file, not a last field that
@@ -160,6 +168,7 @@ def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str
     lines.undecodable.clear()  # bad bytes in the header are not a record's
     text_at = header.index(text_column)
     id_at = header.index(id_column) if id_column in header else None
+    kept_at = {name: header.index(name) if name in header else None for name in keep}
     while True:
         start, start_offset = lines.number + 1, lines.offset
         where = f"{file.name}:{start}"
@@ -184,7 +193,9 @@ def read_csv(file: InputFile, stream: BinaryIO, id_column: str, text_column: str
             lines.undecodable.clear()
             yield Row(where, problem="not UTF-8")
         elif fields:  # an empty list is a blank line
-            yield checked_row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
+            row = checked_row(where, _field(fields, id_at), _field(fields, text_at), id_column, text_column)
+            row.kept = {name: _field(fields, at) for name, at in kept_at.items()}
+            yield row
 
 
 class _CsvLines:
@@ -211,22 +222,27 @@ class _CsvLines:
             return raw.decode("utf-8", errors="replace")
 
 
-def read_parquet(file: InputFile, source: BinaryIO, id_column: str, text_column: str) -> Iterator[Row]:
+def read_parquet(file: InputFile, source: BinaryIO, id_column: str, text_column: str,
+                 keep: tuple[str, ...]) -> Iterator[Row]:
     parquet = pq.ParquetFile(source)
     names = parquet.schema_arrow.names
     if text_column not in names:
         raise _no_text_column(file, text_column, names)
-    columns = list(dict.fromkeys(c for c in (id_column, text_column) if c in names))
+    columns = list(dict.fromkeys(c for c in (id_column, text_column, *keep) if c in names))
     number = 0
     for batch in parquet.iter_batches(batch_size=PARQUET_BATCH, columns=columns):
         texts = batch.column(text_column).to_pylist()
         ids = batch.column(id_column).to_pylist() if id_column in names else [None] * len(texts)
-        for record_id, text in zip(ids, texts):
+        kept = [[(name, as_text(v)) for v in batch.column(name).to_pylist()] if name in names
+                else [(name, None)] * len(texts) for name in keep]
+        for record_id, text, *values in zip(ids, texts, *kept):
             number += 1
-            yield checked_row(f"{file.name}:{number}", record_id, text, id_column, text_column)
+            row = checked_row(f"{file.name}:{number}", record_id, text, id_column, text_column)
+            row.kept = dict(values)
+            yield row
 
 
-_READERS: dict[str, Callable[[InputFile, BinaryIO, str, str], Iterator[Row]]] = {
+_READERS: dict[str, Callable[[InputFile, BinaryIO, str, str, tuple[str, ...]], Iterator[Row]]] = {
     ".jsonl": read_jsonl, ".csv": read_csv, ".parquet": read_parquet}
 
 
@@ -245,6 +261,13 @@ def checked_row(where: str, record_id: Any, text: Any, id_column: str, text_colu
     if is_blank(text):
         return Row(where, own_id, problem=f"{text_column!r} {EMPTY}")
     return Row(where, own_id, text)
+
+
+def as_text(value: Any) -> str | None:
+    """A kept value as text: a string as it is, None as None, anything else as JSON (dates as their str)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _no_text_column(file: InputFile, text_column: str, columns: list[str]) -> InputError:

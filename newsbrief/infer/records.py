@@ -3,6 +3,8 @@
 A brief is `{"id", "summary", "topics", "truncated", "guard_fallback"}`, with topics as [label, score]
 pairs; an error record is `{"id", "error"}`, its error naming the file and line. SCHEMA types them for
 Parquet (a brief leaves `error` null, an error record everything but `id`); COLUMNS names them for CSV.
+Input columns kept with `--keep-columns` (readers.py reads them as text) follow, in both kinds of
+record, so that results join back to the user's rows: `output_schema` adds them as string columns.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ COLUMNS = tuple(SCHEMA.names)
 """CSV columns, those of the Parquet output; `topics` is JSON: [[label, probability], ...]."""
 
 
+def output_schema(keep: tuple[str, ...] = ()) -> pa.Schema:
+    """SCHEMA, then the kept input columns, as text (null where a row has none)."""
+    return pa.schema([*SCHEMA, *(pa.field(name, pa.string()) for name in keep)])
+
+
 def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
     """Output records for a chunk, in input order: briefs for articles, error records for the rest.
     Both engines make their records here (the Ray engine in each actor)."""
@@ -34,24 +41,25 @@ def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
     briefs = iter(briefer.predict(articles) if articles else [])
     records = []
     for row in chunk:
+        kept = {name: value for name, value in row.kept.items() if value is not None}
         if row.problem is not None:
-            records.append({"id": row.key, "error": f"{row.where}: {row.problem}"})
+            records.append({"id": row.key, "error": f"{row.where}: {row.problem}", **kept})
             continue
         brief = next(briefs)
         records.append({"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
-                        "truncated": brief.truncated, "guard_fallback": brief.guard_fallback})
+                        "truncated": brief.truncated, "guard_fallback": brief.guard_fallback, **kept})
     return records
 
 
-def records_table(records: list[dict]) -> pa.Table:
-    """Output records (topics as [label, score] pairs) as a table in SCHEMA."""
+def records_table(records: list[dict], keep: tuple[str, ...] = ()) -> pa.Table:
+    """Output records (topics as [label, score] pairs) as a table in `output_schema(keep)`."""
     rows = [{**r, "topics": [{"label": label, "score": score} for label, score in r["topics"]]}
             if "topics" in r else r for r in records]
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    return pa.Table.from_pylist(rows, schema=output_schema(keep))
 
 
 def table_records(table: pa.Table) -> list[dict]:
-    """The output records of a table in SCHEMA, as records_table took them."""
+    """The output records of a table in an output schema, as records_table took them."""
     records = []
     for row in table.to_pylist():
         record = {key: value for key, value in row.items() if value is not None}

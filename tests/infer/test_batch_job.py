@@ -64,7 +64,7 @@ def articles(count: int) -> list[dict]:
 
 
 def run(briefer, source, output, chunk_size=4):
-    return predict_files(briefer, find_inputs(str(source), output), output, chunk_size=chunk_size)
+    return predict_files(briefer, find_inputs(str(source), output)[0], output, chunk_size=chunk_size)
 
 
 @pytest.mark.parametrize("chunk", [256, 4], ids=["one-chunk", "chunks-of-4"])

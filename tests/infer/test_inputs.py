@@ -87,7 +87,7 @@ def test_the_api_and_the_batch_job_name_the_same_problems(briefer, tmp_path):
     data = tmp_path / "in.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in records))
     output = tmp_path / "out.jsonl"
-    predict_files(briefer, find_inputs(str(data), output), output)
+    predict_files(briefer, find_inputs(str(data), output)[0], output)
     job = {r["id"]: r.get("error") for r in map(json.loads, output.read_text().splitlines())}
     api = {b.id: b.error for b in briefer.predict(records)}
     assert job.keys() == api.keys()

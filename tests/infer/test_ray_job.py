@@ -45,7 +45,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
                              "text": [GOOD, "Oil rose on supply worries.", GOOD, None]}), source / "more.parquet")
 
     counts = predict_with_ray(tiny_model_dir, str(source), output, chunk_size=3, device="cpu")
-    local = predict_files(briefer, find_inputs(str(source), tmp_path / "local.parquet"), tmp_path / "local.parquet")
+    local = predict_files(briefer, find_inputs(str(source), tmp_path / "local.parquet")[0], tmp_path / "local.parquet")
     records = pq.read_table(output).to_pylist()
     assert by_id(records) == by_id(read_output(tmp_path / "local.parquet"))
     assert (counts.input_rows, counts.briefed, counts.errors, counts.skipped, counts.truncated) == \
@@ -60,7 +60,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
           "--output", str(output), "--chunk-size", "2", "--device", "cpu"])
     summary = json.loads(capsys.readouterr().err.splitlines()[-2])
     assert (summary["input_rows"], summary["briefed"], summary["errors"], summary["skipped"]) == (17, 3, 1, 13)
-    predict_files(briefer, find_inputs(str(source), tmp_path / "all.parquet"), tmp_path / "all.parquet")
+    predict_files(briefer, find_inputs(str(source), tmp_path / "all.parquet")[0], tmp_path / "all.parquet")
     assert by_id(pq.read_table(output).to_pylist()) == by_id(read_output(tmp_path / "all.parquet"))
 
 
@@ -101,3 +101,28 @@ def test_without_ray_the_error_says_how_to_install_it(tmp_path, monkeypatch):
 def test_ray_options_need_the_ray_engine(tmp_path):
     with pytest.raises(SystemExit, match="--actors: only with --engine ray"):
         main(["predict", "--input", str(tmp_path), "--output", str(tmp_path / "o.jsonl"), "--actors", "2"])
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "jsonl"])
+def test_ray_keeps_columns_and_retries_errors_once_each(local_ray, briefer, tiny_model_dir, tmp_path, output_format):
+    from newsbrief.infer.ray_engine.outputs import OutputFolder
+
+    source, output = tmp_path / "news.jsonl", tmp_path / "briefs"
+    write_input(source, [{**article, "url": f"u{i}"} for i, article in enumerate(articles(4))])
+    job = {"output_format": output_format, "keep_columns": "url", "chunk_size": 2, "device": "cpu"}
+    first = predict_with_ray(tiny_model_dir, str(source), output, text_column="body", **job)  # every row an error
+    assert (first.briefed, first.errors) == (0, 4)
+
+    fixed = predict_with_ray(tiny_model_dir, str(source), output, retry_errors=True, **job)
+    assert (fixed.briefed, fixed.errors, fixed.skipped) == (4, 0, 0)
+    folder = OutputFolder(str(output), output_format)
+    assert sorted(r["id"] for r in folder.records(folder.files())) == ["n0", "n1", "n2", "n3"]
+    files, keep = find_inputs(str(source), tmp_path / "local.jsonl", "url")
+    predict_files(briefer, files, tmp_path / "local.jsonl", keep=keep)
+    written = [json.loads(line) for path in sorted(folder.files()) for line in open(path)] \
+        if output_format == "jsonl" else [{k: v for k, v in r.items() if v is not None}
+                                          for r in pq.read_table(output).to_pylist()]
+    if output_format == "parquet":
+        for record in written:
+            record["topics"] = [[t["label"], t["score"]] for t in record["topics"]]
+    assert by_id(written) == by_id(read_output(tmp_path / "local.jsonl"))

@@ -13,7 +13,7 @@ import io
 import posixpath
 from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import BinaryIO, Callable, ContextManager, Iterator
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -26,7 +26,8 @@ ROWS_PER_BLOCK = 1024
 """Rows a read task hands on at a time: small blocks keep the actors busy from the start."""
 ROWS_SCHEMA = pa.schema([("id", pa.string()), ("where", pa.string()), ("text", pa.string()),
                          ("problem", pa.string()), ("position", pa.int64())])
-"""A Row (its own id, or null) and its position: file index * 2**40 + the row's number in its file."""
+"""A Row (its own id, or null) and its position: file index * 2**40 + the row's number in its file;
+the kept columns follow (rows_schema)."""
 FILE_STRIDE = 2**40
 
 
@@ -53,23 +54,45 @@ def find_ray_inputs(spec: str, output: str) -> tuple[pafs.FileSystem, list[Input
     return filesystem, [InputFile(PurePosixPath(p), posixpath.relpath(p, root)) for p in chosen]
 
 
-def rows_table(rows: list[Row], positions: list[int]) -> pa.Table:
+def open_for_columns(filesystem: pafs.FileSystem) -> Callable[[InputFile], ContextManager[BinaryIO]]:
+    """How kept_columns.resolve_keep opens an input on its filesystem: Parquet with random access."""
+    def open_file(file: InputFile) -> ContextManager[BinaryIO]:
+        if file.path.suffix.lower() == ".parquet":
+            return filesystem.open_input_file(str(file.path))
+        return io.BufferedReader(filesystem.open_input_stream(str(file.path)))
+    return open_file
+
+
+def rows_schema(keep: tuple[str, ...]) -> pa.Schema:
+    return pa.schema([*ROWS_SCHEMA, *(pa.field(f"kept:{name}", pa.string()) for name in keep)])
+
+
+def rows_table(rows: list[Row], positions: list[int], keep: tuple[str, ...] = ()) -> pa.Table:
     return pa.table({"id": [r.id for r in rows], "where": [r.where for r in rows], "text": [r.text for r in rows],
-                     "problem": [r.problem for r in rows], "position": positions}, schema=ROWS_SCHEMA)
+                     "problem": [r.problem for r in rows], "position": positions,
+                     **{f"kept:{name}": [r.kept.get(name) for r in rows] for name in keep}}, schema=rows_schema(keep))
 
 
 def table_rows(table: pa.Table) -> list[Row]:
     columns = [table.column(name).to_pylist() for name in ("where", "id", "text", "problem")]
-    return [Row(*values) for values in zip(*columns)]
+    kept = {name.removeprefix("kept:"): table.column(name).to_pylist()
+            for name in table.column_names if name.startswith("kept:")}
+    return [Row(*values, kept={name: kept[name][i] for name in kept}) for i, values in enumerate(zip(*columns))]
+
+
+def kept_of(table: pa.Table) -> tuple[str, ...]:
+    """The kept columns that a table of rows carries."""
+    return tuple(name.removeprefix("kept:") for name in table.column_names if name.startswith("kept:"))
 
 
 class ArticleRows(FileBasedDatasource):
     """A Ray Data source of the rows of input files: `ray.data.read_datasource(ArticleRows(...))`."""
 
-    def __init__(self, files: list[InputFile], filesystem: pafs.FileSystem, id_column: str, text_column: str):
+    def __init__(self, files: list[InputFile], filesystem: pafs.FileSystem, id_column: str, text_column: str,
+                 keep: tuple[str, ...] = ()):
         super().__init__([str(f.path) for f in files], filesystem=filesystem)
         self._files = {str(f.path): (index, f) for index, f in enumerate(files)}
-        self._columns = (id_column, text_column)
+        self._columns = (id_column, text_column, keep)
 
     def _open_input_source(self, filesystem, path: str, **open_args):
         if path.lower().endswith(".parquet"):
@@ -84,5 +107,5 @@ class ArticleRows(FileBasedDatasource):
         with reading(file):
             rows = file_rows(file, stream, *self._columns)
             while block := list(islice(rows, ROWS_PER_BLOCK)):
-                yield rows_table(block, list(range(number, number + len(block))))
+                yield rows_table(block, list(range(number, number + len(block))), self._columns[2])
                 number += len(block)

@@ -31,18 +31,21 @@ RAY_MISSING = "the Ray engine needs Ray Data, which is not installed: pip instal
 def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *, output_format: str = "parquet",
                      id_column: str = "id", text_column: str = "text", actors: int = 1,
                      gpus_per_actor: float | None = None, cpus_per_actor: float = 1.0, chunk_size: int = CHUNK,
-                     address: str | None = None, **load: Any) -> Counts:
+                     address: str | None = None, keep_columns: str | None = None, retry_errors: bool = False,
+                     **load: Any) -> Counts:
     """Brief the files `input` names (local, or object-store URIs) into the folder `output`.
 
     `actors` models run at once, each with `gpus_per_actor` GPUs (default: 1 when the cluster has GPUs,
     else 0) and `cpus_per_actor` CPUs (on CPU, its torch threads); each takes `chunk_size` rows at a time.
+    `keep_columns` and `retry_errors` are those of the local job (batch_job.py).
     `load` goes to engine.load_briefer: device, dtype, int8, compile, and the inference overrides
     long_articles, batch_size (articles per model batch) and max_batch_tokens (the token budget).
     Uses the running Ray, else connects to `address`, else to RAY_ADDRESS, else to a cluster that `ray start`
     started on this machine, else starts a local Ray.
     """
     ray = import_ray()
-    from newsbrief.infer.ray_engine.inputs import ArticleRows, find_ray_inputs
+    from newsbrief.infer.kept_columns import resolve_keep
+    from newsbrief.infer.ray_engine.inputs import ArticleRows, find_ray_inputs, open_for_columns
     from newsbrief.infer.ray_engine.outputs import OutputFolder
     from newsbrief.infer.ray_engine.stages import BriefPredictor, pending_rows, scan_ids
 
@@ -52,14 +55,17 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
         check_model_directory(model)  # here, rather than in every actor of the cluster
     folder = OutputFolder(str(output), output_format)
     filesystem, files = find_ray_inputs(input, str(output))
+    keep = resolve_keep(keep_columns, files, open_for_columns(filesystem), id_column, text_column)
     if not ray.is_initialized():
         ray.init(address=address)
     if gpus_per_actor is None:
         gpus_per_actor = 1 if ray.cluster_resources().get("GPU", 0) else 0
 
+    if retry_errors:
+        folder.drop_errors()
     written_before = folder.files()
     done = {record["id"] for record in folder.records(written_before)}
-    rows = ray.data.read_datasource(ArticleRows(files, filesystem, id_column, text_column))
+    rows = ray.data.read_datasource(ArticleRows(files, filesystem, id_column, text_column, keep))
     scan = scan_ids(rows, done)
     if scan.skipped < scan.rows:  # else no actor need load the model
         pending = rows.map_batches(pending_rows, batch_format="pyarrow",

@@ -9,10 +9,12 @@ with a message naming it (delete it, and its records are briefed again).
 
 from __future__ import annotations
 
+import json
 import posixpath
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -20,6 +22,7 @@ from ray.data import Dataset
 from ray.data.block import BlockAccessor
 from ray.data.datasource import BlockBasedFileDatasink
 
+from newsbrief.disk import sync_path
 from newsbrief.infer.job_errors import OutputError
 from newsbrief.infer.records import SCHEMA, jsonl_bytes, table_records
 
@@ -47,6 +50,31 @@ class OutputFolder:
     def records(self, files: set[str]) -> list[dict]:
         """The id, truncated and error of every record in these files."""
         return [record for path in sorted(files) for record in self._read(path).to_pylist()]
+
+    def drop_errors(self) -> None:
+        """--retry-errors: each file holding error records is rewritten without them (removed when nothing
+        is left), so that the rerun briefs those rows as not done. The new file is written under a name
+        that is not an output file's and moved over the old one: where the move is atomic (a local disk),
+        a crash leaves the old file or the new one, whole; on object stores a failed move leaves the old."""
+        for path in sorted(self.files()):
+            tallied = self._read(path)
+            if tallied["error"].null_count == tallied.num_rows:
+                continue
+            if tallied["error"].null_count == 0:
+                self.filesystem.delete_file(path)
+                continue
+            temporary = path + ".tmp"
+            if self.format == "parquet":
+                table = pq.read_table(path, filesystem=self.filesystem)
+                pq.write_table(table.filter(pc.is_null(table["error"])), temporary, filesystem=self.filesystem)
+            else:
+                with self.filesystem.open_input_stream(path) as stream:
+                    lines = stream.read().splitlines(keepends=True)
+                with self.filesystem.open_output_stream(temporary) as kept:
+                    kept.write(b"".join(line for line in lines if "error" not in json.loads(line)))
+            if isinstance(self.filesystem, pafs.LocalFileSystem):
+                sync_path(Path(temporary))  # on disk before the move makes it the output file
+            self.filesystem.move(temporary, path)
 
     def write(self, records: Dataset) -> None:
         if self.format == "parquet":

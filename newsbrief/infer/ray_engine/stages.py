@@ -10,7 +10,7 @@ import pyarrow as pa
 from ray.data import Dataset
 
 from newsbrief.infer.engine import load_briefer
-from newsbrief.infer.ray_engine.inputs import rows_table, table_rows
+from newsbrief.infer.ray_engine.inputs import kept_of, rows_table, table_rows
 from newsbrief.infer.readers import Row, as_duplicate
 from newsbrief.infer.records import brief_records, records_table
 
@@ -22,7 +22,7 @@ class BriefPredictor:
         self.briefer = load_briefer(model, **load)
 
     def __call__(self, rows: pa.Table) -> pa.Table:
-        return records_table(brief_records(self.briefer, table_rows(rows)))
+        return records_table(brief_records(self.briefer, table_rows(rows)), kept_of(rows))
 
 
 @dataclass
@@ -68,4 +68,4 @@ def pending_rows(batch: pa.Table, repeated: dict[str, int], done: set[str]) -> p
         if row.key not in done:
             rows.append(row)
             positions.append(position)
-    return rows_table(rows, positions)
+    return rows_table(rows, positions, kept_of(batch))
