@@ -22,7 +22,7 @@ from newsbrief.infer.inputs import Article, articles_of, count, generation_setti
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.model_dir import load_model
-from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary, drop_trailing_opener
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.quiet import quiet_loading
 
@@ -333,6 +333,7 @@ class NewsBrief:
         texts = self._decode(sequences, spellings)
         if guard is None:
             return texts, pooled, []
+        texts = [drop_trailing_opener(text) for text in texts]
         return texts, pooled, [i for i, (ids, text) in enumerate(zip(sequences.tolist(), texts))
                                if guard.ended_blocked(ids) or not text.strip()]
 

@@ -19,7 +19,8 @@ one the article spells whole. Units, by the same rules for the article and the s
 - a scale: a word right after a number that scales it ("40.3 billion", "53.42m") must give a value the
   article states (the value rule of `newsbrief.faithfulness`).
 Readability rules ride along, since a broken summary is as much a defect as an invented name: a
-closing bracket needs its opener, a summary ends with every bracket and double quote closed, "'t"
+closing bracket needs its opener, a summary ends with every bracket and double quote closed (or on the
+one it just opened, which the caller drops: `drop_trailing_opener`), "'t"
 follows only an "n" ("didn't", never "Aids't"), no piece is glued onto a clitic ("Japan'SItuation"),
 and no word starts as the one before it ("Eddie Eddie").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
@@ -117,6 +118,13 @@ class _Tail:
 
     def balanced(self) -> bool:
         return not self.brackets and not self.quotes
+
+    def ends_on_its_only_opener(self) -> bool:
+        """Unbalanced only by the mark it just wrote ('Fantastic "'): the summary may end there, and loses
+        the mark (`drop_trailing_opener`), rather than ramble on to close it."""
+        if self.quotes:
+            return not self.brackets and self.recent.endswith('"')
+        return len(self.brackets or "") == 1 and self.recent.endswith(self.brackets)
 
 
 class ArticleUnits:
@@ -348,7 +356,8 @@ class FactGuard(LogitsProcessor):
 
     def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
         if token in self.vocab.special:
-            return tail.balanced() and all(self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
+            return (tail.balanced() or tail.ends_on_its_only_opener()) and all(
+                self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
         after, closed, _ = _advance(tail, token, self.vocab, words_seen)
         if after.brackets is None or _BAD_CLITIC.search(after.recent):
             return False
@@ -397,3 +406,10 @@ class FactGuard(LogitsProcessor):
         # "Videotron"), which the summary's spelling would capitalise too.
         return (tail.word_pieces >= 2 or tail.word_first_token in units.acronyms
                 or (tail.word_first_token in units.capitalised and not tail.word_is_first))
+
+
+def drop_trailing_opener(summary: str) -> str:
+    """A guarded summary without the one quote or bracket it may end on ('Fantastic "' -> 'Fantastic')."""
+    last = summary[-1:]
+    opened = last in "([{" or (last == '"' and summary.count('"') % 2 == 1)  # an even count: it closes a quote
+    return summary[:-1].rstrip() if opened else summary

@@ -12,7 +12,7 @@ from newsbrief.config import ModelConfig
 from newsbrief.faithfulness import ArticleFacts
 from newsbrief.infer.spelling import ArticleSpelling
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary, drop_trailing_opener
 from newsbrief.models.greedy import greedy_decode, greedy_settings
 
 from tests.conftest import ROOT
@@ -219,6 +219,10 @@ def test_a_summary_closes_its_brackets_and_quotes_and_writes_t_only_after_n(toke
     assert "EOS" not in allowed_after(tokenizer, vocab, guard, 'Acme sells "phones')
     assert "EOS" not in allowed_after(tokenizer, vocab, guard, "Acme sells (phones")
     assert "EOS" in allowed_after(tokenizer, vocab, guard, "Acme sells (phones)")
+    # ending on the mark it just opened is allowed (the engine drops it), rather than rambling on to close it
+    assert "EOS" in allowed_after(tokenizer, vocab, guard, 'Acme sells phones "')
+    assert drop_trailing_opener('Acme sells phones "') == "Acme sells phones"
+    assert drop_trailing_opener('Acme says "no"') == 'Acme says "no"'
     assert allowed_after(tokenizer, vocab, guard, "Acme sells (phones", last_step=True) <= {")", "),", ")."}
     clitics = {s for s in vocab.surfaces if s.lower() in ("t", "'t", "’t")}
     assert not clitics & allowed_after(tokenizer, vocab, guard, "Acme'")
