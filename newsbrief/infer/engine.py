@@ -22,7 +22,8 @@ from newsbrief.infer.inputs import Article, articles_of, count, generation_setti
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.model_dir import load_model
-from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary, drop_trailing_opener
+from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+from newsbrief.models.guard_marks import drop_trailing_opener
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.quiet import quiet_loading
 

@@ -20,7 +20,7 @@ one the article spells whole. Units, by the same rules for the article and the s
   article states (the value rule of `newsbrief.faithfulness`).
 Readability rules ride along, since a broken summary is as much a defect as an invented name: a
 closing bracket needs its opener, a summary ends with every bracket and double quote closed (or on the
-one it just opened, which the caller drops: `drop_trailing_opener`), "'t"
+one it just opened, which the caller drops: `guard_marks.drop_trailing_opener`), "'t"
 follows only an "n" ("didn't", never "Aids't"), no piece is glued onto a clitic ("Japan'SItuation"),
 and no word starts as the one before it ("Eddie Eddie").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
@@ -40,11 +40,10 @@ import torch
 from transformers import LogitsProcessor
 
 from newsbrief.faithfulness import CLITICS, SCALES, number_value
+from newsbrief.models.guard_marks import BAD_CLITIC, brackets_after
 
 _DIGIT = re.compile(r"\d")
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
-_BAD_CLITIC = re.compile(r"(?<![n'’])['’]t$", re.IGNORECASE)  # "Aids't"; the summary's text, spaces dropped
-_OPENERS = {")": "(", "]": "[", "}": "{"}
 _SEPARATORS = {".", ","}
 _WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
 
@@ -197,7 +196,7 @@ def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tup
         closed.append(("number", ended_number))
     if number is None and vocab.is_number(token):
         number = surface
-    marks = {"brackets": _brackets(tail.brackets, surface), "quotes": (tail.quotes + surface.count('"')) % 2,
+    marks = {"brackets": brackets_after(tail.brackets, surface), "quotes": (tail.quotes + surface.count('"')) % 2,
              "recent": (tail.recent + "".join(surface.split()))[-4:], "previous_word": tail.previous_word}
     if tail.word is not None and (vocab.continues_word(token) or _continues_initials(tail.word, token, vocab)):
         longer = _Tail(number, ticker, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
@@ -228,19 +227,6 @@ def _continues_clitic(tail: _Tail, token: int, vocab: Vocabulary) -> bool:
     """A piece glued onto a clitic ("japan" "'" "s" "##it..."): the spelling would show "Japan'SItuation"."""
     return (tail.word in CLITICS and tail.word_pieces == 1 and tail.recent[:-len(tail.word)].endswith(("'", "’"))
             and vocab.continues_word(token))
-
-
-def _brackets(open_: str | None, surface: str) -> str | None:
-    """The brackets left open after `surface`; None when it closes one that is not open."""
-    open_ = open_ or ""  # an article's stray ")" (a summary never gets one past the guard)
-    for char in surface:
-        if char in "([{":
-            open_ += char
-        elif char in _OPENERS:
-            if not open_.endswith(_OPENERS[char]):
-                return None
-            open_ = open_[:-1]
-    return open_
 
 
 def _word_units(tail: _Tail) -> list[tuple[str, str]]:
@@ -359,7 +345,7 @@ class FactGuard(LogitsProcessor):
             return (tail.balanced() or tail.ends_on_its_only_opener()) and all(
                 self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
         after, closed, _ = _advance(tail, token, self.vocab, words_seen)
-        if after.brackets is None or _BAD_CLITIC.search(after.recent):
+        if after.brackets is None or BAD_CLITIC.search(after.recent):
             return False
         if after.word is not None and _continues_clitic(tail, token, self.vocab):
             return False
@@ -406,10 +392,3 @@ class FactGuard(LogitsProcessor):
         # "Videotron"), which the summary's spelling would capitalise too.
         return (tail.word_pieces >= 2 or tail.word_first_token in units.acronyms
                 or (tail.word_first_token in units.capitalised and not tail.word_is_first))
-
-
-def drop_trailing_opener(summary: str) -> str:
-    """A guarded summary without the one quote or bracket it may end on ('Fantastic "' -> 'Fantastic')."""
-    last = summary[-1:]
-    opened = last in "([{" or (last == '"' and summary.count('"') % 2 == 1)  # an even count: it closes a quote
-    return summary[:-1].rstrip() if opened else summary

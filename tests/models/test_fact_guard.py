@@ -12,7 +12,8 @@ from newsbrief.config import ModelConfig
 from newsbrief.faithfulness import ArticleFacts
 from newsbrief.infer.spelling import ArticleSpelling
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary, drop_trailing_opener
+from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+from newsbrief.models.guard_marks import drop_trailing_opener
 from newsbrief.models.greedy import greedy_decode, greedy_settings
 
 from tests.conftest import ROOT
