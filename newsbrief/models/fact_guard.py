@@ -46,6 +46,7 @@ _DIGIT = re.compile(r"\d")
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
 _SEPARATORS = {".", ","}
 _WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
+_CLOSERS = {"(": ")", "[": "]", "{": "}", '"': '"'}
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,17 @@ class Vocabulary:
         surface = self.surfaces[token]
         return not self.starts_word[token] and surface[:1].isalnum()
 
+    @cached_property
+    def closers(self) -> dict[str, int]:
+        """The token that writes each closing mark alone, glued to the word before it where the vocabulary
+        has such a token (BPE's '"' rather than 'Ġ"')."""
+        found: dict[str, int] = {}
+        for token, surface in enumerate(self.surfaces):
+            if surface in _CLOSERS.values() and token not in self.special and (
+                    surface not in found or self.starts_word[found[surface]] and not self.starts_word[token]):
+                found[surface] = token
+        return found
+
     def starts_letter_word(self, token: int) -> bool:
         surface = self.surfaces[token]
         return (self.starts_word[token] or not self.wordpiece) and surface[:1].isalpha()
@@ -117,6 +129,10 @@ class _Tail:
 
     def balanced(self) -> bool:
         return not self.brackets and not self.quotes
+
+    def closing_mark(self) -> str | None:
+        """The mark that closes what is open, the quote first ('(in "a' closes '"', then ')')."""
+        return '"' if self.quotes else _CLOSERS[self.brackets[-1]] if self.brackets else None
 
     def ends_on_its_only_opener(self) -> bool:
         """Unbalanced only by the mark it just wrote ('Fantastic "'): the summary may end there, and loses
@@ -286,7 +302,7 @@ class FactGuard(LogitsProcessor):
     def mask(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, article_of: list[int]) -> torch.FloatTensor:
         """Scores with every disallowed token at -inf; row i decodes the summary of article `article_of[i]`."""
         best = scores.topk(min(self.candidates, scores.shape[-1]), dim=-1)
-        rows, tokens, ends = [], [], []
+        rows, tokens, sources, ends = [], [], [], []
         # A token another processor ruled out (-inf) stays out.
         for row, (history, order, values) in enumerate(zip(input_ids.tolist(), best.indices.tolist(),
                                                             best.values.tolist())):
@@ -302,11 +318,13 @@ class FactGuard(LogitsProcessor):
                 self._dead_ends.add(tuple(history))
                 ends.append(row)
             rows += [row] * len(allowed)
-            tokens += allowed
+            tokens += [token for token, _ in allowed]
+            sources += [source for _, source in allowed]
         # One indexed copy for the whole batch: a copy per row costs more than the guard's own reasoning.
         masked = torch.full_like(scores, -float("inf"))
-        rows, tokens = (torch.tensor(i, dtype=torch.long, device=scores.device) for i in (rows, tokens))
-        masked[rows, tokens] = scores[rows, tokens]
+        rows, tokens, sources = (torch.tensor(i, dtype=torch.long, device=scores.device)
+                                 for i in (rows, tokens, sources))
+        masked[rows, tokens] = scores[rows, sources]
         masked[ends, self.eos_token_id] = 0.0
         return masked
 
@@ -329,16 +347,31 @@ class FactGuard(LogitsProcessor):
             self._tails[history[:end]] = tail, words_seen
         return tail, words_seen
 
-    def _allowed(self, history: list[int], order: list[int], units: ArticleUnits) -> list[int]:
+    def _allowed(self, history: list[int], order: list[int], units: ArticleUnits) -> list[tuple[int, int]]:
+        """Up to `keep` tokens of `order` that may follow `history`, each with the token whose score it takes:
+        its own, but for a closing mark in place of an end token that comes before the mark is closed."""
         tail, words_seen = self._tail(tuple(history))
         last_step = len(history) >= self.max_new_tokens  # the decoder start, then max_new_tokens - 1 tokens
-        allowed = []
+        allowed: dict[int, int] = {}
         for token in order:
             if self._fits(tail, token, words_seen, units, last_step):
-                allowed.append(token)
-                if len(allowed) == self.keep:
-                    break
-        return allowed
+                allowed.setdefault(token, token)
+            elif token == self.eos_token_id and (closer := self._closer_instead_of_end(tail, words_seen, units,
+                                                                                         last_step)) is not None:
+                # Where the model would end but a quote or bracket is open, the guard closes it, and the
+                # summary may end at the next step; else the row would ramble on towards max_new_tokens
+                # looking for a closing mark, and keep its whole batch decoding.
+                allowed.setdefault(closer, token)
+            if len(allowed) == self.keep:
+                break
+        return list(allowed.items())
+
+    def _closer_instead_of_end(self, tail: _Tail, words_seen: int, units: ArticleUnits, last_step: bool) -> int | None:
+        mark = tail.closing_mark()
+        closer = self.vocab.closers.get(mark) if mark else None
+        if closer is None or not self._fits(tail, closer, words_seen, units, last_step):
+            return None
+        return closer
 
     def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
         if token in self.vocab.special:

@@ -230,6 +230,23 @@ def test_a_summary_closes_its_brackets_and_quotes_and_writes_t_only_after_n(toke
     assert clitics & allowed_after(tokenizer, vocab, guard, "Acme didn'")
 
 
+def test_where_the_model_would_end_inside_a_quote_or_bracket_the_guard_closes_it_first(tokenizer):
+    """Else the row rambles on to max_new_tokens in search of a closing mark, its batch decoding with it."""
+    vocab, guard = open_guard(tokenizer)
+    for prefix, closer in (('Acme sells "phones', '"'), ("Acme sells (phones", ")")):
+        history = [guard.eos_token_id] + tokenizer(prefix, add_special_tokens=False)["input_ids"]
+        scores = torch.zeros(1, len(tokenizer))
+        scores[0, guard.eos_token_id] = 10.0  # the model would end here
+        scores[0, vocab.closers[closer]] = -5.0
+        masked = guard.mask(torch.tensor([history]), scores, [0])
+        assert vocab.surfaces[int(masked.argmax())] == closer
+        assert masked[0, vocab.closers[closer]] == 10.0  # in the end token's place, with its score
+    history = [guard.eos_token_id] + tokenizer('Acme sells "phones"', add_special_tokens=False)["input_ids"]
+    scores = torch.zeros(1, len(tokenizer))
+    scores[0, guard.eos_token_id] = 10.0
+    assert int(guard.mask(torch.tensor([history]), scores, [0]).argmax()) == guard.eos_token_id  # closed: it ends
+
+
 def test_no_piece_is_glued_onto_a_clitic():
     """"japan ' s" then "##it...": the spelling would show "Japan'SItuation"."""
     tokenizer = load_tokenizer(ModelConfig())
