@@ -40,63 +40,11 @@ import torch
 from transformers import LogitsProcessor
 
 from newsbrief.faithfulness import CLITICS, SCALES, number_value
-from newsbrief.models.guard_marks import BAD_CLITIC, brackets_after
+from newsbrief.models.guard_marks import BAD_CLITIC, CLOSERS, brackets_after
+from newsbrief.models.guard_vocabulary import Vocabulary
 
-_DIGIT = re.compile(r"\d")
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
 _SEPARATORS = {".", ","}
-_WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
-_CLOSERS = {"(": ")", "[": "]", "{": "}", '"': '"'}
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """What the guard needs to know of each token of a tokenizer, computed once."""
-
-    surfaces: list[str]
-    starts_word: list[bool]
-    special: frozenset[int]
-    cased: bool
-    wordpiece: bool
-
-    @classmethod
-    def of(cls, tokenizer) -> "Vocabulary":
-        tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        wordpiece = all(not t.startswith(_WORD_MARKS) for t in tokens if t) and any(t.startswith("##") for t in tokens)
-        if wordpiece:
-            surfaces = [t.removeprefix("##") for t in tokens]
-            starts = [not t.startswith("##") for t in tokens]
-        else:
-            # Whitespace before a token's text (a word mark, a newline) starts a word; a token that ends in a
-            # newline (".\n") is no separator inside a number.
-            texts = [tokenizer.convert_tokens_to_string([t]) if t else "" for t in tokens]
-            starts = [t.startswith(_WORD_MARKS) or text[:1].isspace() for t, text in zip(tokens, texts)]
-            surfaces = [text.lstrip() for text in texts]
-        cased = tokenizer.tokenize("Zebra London") != tokenizer.tokenize("zebra london")
-        return cls(surfaces, starts, frozenset(tokenizer.all_special_ids), cased, wordpiece)
-
-    def is_number(self, token: int) -> bool:
-        """Any digit makes a token part of a number: "4th" and "1987s" are checked like "1987"."""
-        return bool(_DIGIT.search(self.surfaces[token]))
-
-    def continues_word(self, token: int) -> bool:
-        surface = self.surfaces[token]
-        return not self.starts_word[token] and surface[:1].isalnum()
-
-    @cached_property
-    def closers(self) -> dict[str, int]:
-        """The token that writes each closing mark alone, glued to the word before it where the vocabulary
-        has such a token (BPE's '"' rather than 'Ġ"')."""
-        found: dict[str, int] = {}
-        for token, surface in enumerate(self.surfaces):
-            if surface in _CLOSERS.values() and token not in self.special and (
-                    surface not in found or self.starts_word[found[surface]] and not self.starts_word[token]):
-                found[surface] = token
-        return found
-
-    def starts_letter_word(self, token: int) -> bool:
-        surface = self.surfaces[token]
-        return (self.starts_word[token] or not self.wordpiece) and surface[:1].isalpha()
 
 
 @dataclass
@@ -132,7 +80,7 @@ class _Tail:
 
     def closing_mark(self) -> str | None:
         """The mark that closes what is open, the quote first ('(in "a' closes '"', then ')')."""
-        return '"' if self.quotes else _CLOSERS[self.brackets[-1]] if self.brackets else None
+        return '"' if self.quotes else CLOSERS[self.brackets[-1]] if self.brackets else None
 
     def ends_on_its_only_opener(self) -> bool:
         """Unbalanced only by the mark it just wrote ('Fantastic "'): the summary may end there, and loses

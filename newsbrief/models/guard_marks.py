@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 BAD_CLITIC = re.compile(r"(?<![n'’])['’]t$", re.IGNORECASE)  # "Aids't"; the summary's text, spaces dropped
-_OPENERS = {")": "(", "]": "[", "}": "{"}
+CLOSERS = {"(": ")", "[": "]", "{": "}", '"': '"'}
+"""The mark that closes each opening one."""
+_OPENERS = {close: open_ for open_, close in CLOSERS.items() if close != open_}
 
 
 def brackets_after(open_: str | None, surface: str) -> str | None:
