@@ -33,13 +33,13 @@ from newsbrief.infer.engine import NewsBrief
 
 @torch.no_grad()
 def hf_loop_briefs(briefer: NewsBrief, texts: list[str], batch_size: int) -> tuple[list[str], np.ndarray]:
-    settings = briefer.config.generation
+    settings = briefer.generation
     model, tokenizer = briefer.model, briefer.tokenizer
 
     def batches():  # input order, each padded to its longest article
         for start in range(0, len(texts), batch_size):
             yield tokenizer(texts[start:start + batch_size], truncation=True, padding=True,
-                            max_length=briefer.config.data.max_source_length, return_tensors="pt",
+                            max_length=briefer.window.max_length, return_tensors="pt",
                             return_token_type_ids=False)
 
     summaries = []
@@ -64,11 +64,11 @@ def main() -> None:
     args = parser.parse_args()
 
     texts = [r["text"] for r in real_articles(args.articles)]
-    briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu")
-    briefer.config.inference.batch_size = args.batch_size
-    briefer.config.inference.long_articles = "truncate"  # the peer reads each article's first window only
+    # the peer reads each article's first window only
+    briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu",
+                                        inference={"batch_size": args.batch_size, "long_articles": "truncate"})
     print(f"model {args.model}; {len(texts)} articles; batch {args.batch_size}; greedy, "
-          f"max {briefer.config.generation.max_new_tokens} new tokens; {torch.get_num_threads()} threads")
+          f"max {briefer.generation.max_new_tokens} new tokens; {torch.get_num_threads()} threads")
 
     sides = {"newsbrief": lambda batch: briefer.predict(batch, fact_guard=False),
              "+guard": lambda batch: briefer.predict(batch, fact_guard=True),

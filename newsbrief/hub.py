@@ -17,7 +17,7 @@ from huggingface_hub.errors import (
 )
 
 from newsbrief.config import RunConfig
-from newsbrief.models.model_dir import CONFIG_FILE
+from newsbrief.models.model_dir import CONFIG_FILE, read_run_config
 from newsbrief.models.load_errors import ModelLoadError
 
 # Weights in pickle formats are never downloaded (a NewsBrief model is safetensors, JSON and YAML), nor
@@ -64,8 +64,9 @@ def model_directory(name: str | Path, revision: str | None = None, token: str | 
     return folder
 
 
-def save_directory(source: Path, config: RunConfig, directory: str | Path) -> Path:
-    """A copy of the model directory `source` in `directory`, its model card with Hub metadata."""
+def save_directory(source: Path, directory: str | Path) -> Path:
+    """A copy of the model directory `source` in `directory`, its model card with Hub metadata (from the
+    directory's own run config)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for file in source.iterdir():
@@ -73,7 +74,7 @@ def save_directory(source: Path, config: RunConfig, directory: str | Path) -> Pa
             shutil.copyfile(file, directory / file.name)  # the files, not the cache's symlinks
     card_path = directory / CARD
     card = ModelCard.load(card_path) if card_path.is_file() else ModelCard("")
-    for key, value in hub_metadata(config).items():
+    for key, value in hub_metadata(read_run_config(source)).items():
         if not getattr(card.data, key, None):
             setattr(card.data, key, value)
     card.save(card_path)
@@ -94,7 +95,7 @@ def hub_metadata(config: RunConfig) -> dict:
     return metadata
 
 
-def push_directory(source: Path, config: RunConfig, repo_id: str, *, revision: str | None = None,
+def push_directory(source: Path, repo_id: str, *, revision: str | None = None,
                    private: bool | None = None, token: str | bool | None = None,
                    commit_message: str = "Upload NewsBrief model"):
     """Create the repository if needed and upload the model directory, as `save_directory` writes it, in
@@ -102,6 +103,6 @@ def push_directory(source: Path, config: RunConfig, repo_id: str, *, revision: s
     api = HfApi(token=token, library_name="newsbrief")
     api.create_repo(repo_id, private=private, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        save_directory(source, config, folder)
+        save_directory(source, folder)
         return api.upload_folder(repo_id=repo_id, folder_path=folder, revision=revision,
                                  commit_message=commit_message)

@@ -23,10 +23,10 @@ def _rows(sequences: torch.Tensor, pad: int) -> list[list[int]]:
 
 def newsbrief_tokens(engine: NewsBrief, texts: list[str] = TEXTS) -> tuple[dict, list[list[int]]]:
     """The inputs (truncated to the model's source length) and NewsBrief's summary tokens for them."""
-    batch = engine.tokenizer(texts, truncation=True, max_length=engine.config.data.max_source_length,
+    batch = engine.tokenizer(texts, truncation=True, max_length=engine.window.max_length,
                              padding=True, return_tensors="pt")
     sequences, _ = engine.model.brief(batch["input_ids"], batch["attention_mask"],
-                                      **engine.config.generation.generate_kwargs())
+                                      **engine.generation.generate_kwargs())
     return batch, _rows(sequences, engine.tokenizer.pad_token_id)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsbrief.config import RunConfig, SourceConfig
+from newsbrief.config import SourceConfig
 from newsbrief.evaluation.bootstrap import RESAMPLES
 from newsbrief.evaluation.markdown import render_markdown
 from newsbrief.evaluation.predictions import Predictions, Split, predict_split
 from newsbrief.evaluation.report import build_report
 from newsbrief.evaluation.sampling import describe, stratified_sample
 from newsbrief.infer.engine import load_briefer
+from newsbrief.models.model_dir import read_run_config
 
 __all__ = ["Evaluation", "evaluate", "render_markdown"]
 
@@ -43,7 +44,8 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str = "t
     generation = generation or {}
     load = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
     briefer = load_briefer(model_dir, **load)
-    examples = Split.read(in_model_label_names(replace(source, max_examples=None), briefer.config), split)
+    trained_on = read_run_config(briefer.source).data.sources
+    examples = Split.read(in_model_label_names(replace(source, max_examples=None), trained_on), split)
     stratified = bool(source.topics_column) and any(examples.topics)
     sample = describe(source.max_examples, len(examples.ids), seed, stratified)
     if source.max_examples is not None:
@@ -52,20 +54,21 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str = "t
     predictions = predict_split(briefer, examples, progress, **generation)
     baseline = None
     about = {"model_path": str(briefer.source), "data": source.path, "split": split, "sample": sample,
-             "long_articles": briefer.config.inference.long_articles,
-             "fact_guard": generation.get("fact_guard", briefer.config.generation.fact_guard)}
+             "long_articles": briefer.inference.long_articles,
+             "fact_guard": generation.get("fact_guard", briefer.generation.fact_guard)}
     if baseline_model_dir is not None:
         baseline = predict_split(load_briefer(baseline_model_dir, **load), examples, progress, **generation)
         about["baseline_model_path"] = str(baseline_model_dir)
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
 
 
-def in_model_label_names(source: SourceConfig, config: RunConfig) -> SourceConfig:
-    """A file the model was trained on (same file name) is read with that source's label_map, so that its
-    labels match the model's (Reuters' `acq` is the default model's `mergers & acquisitions`)."""
+def in_model_label_names(source: SourceConfig, trained_on: list[SourceConfig]) -> SourceConfig:
+    """A file the model was trained on (same file name among `trained_on`, the model's training sources) is
+    read with that source's label_map, so that its labels match the model's (Reuters' `acq` is the default
+    model's `mergers & acquisitions`)."""
     if source.label_map:
         return source
-    for trained in config.data.sources:
+    for trained in trained_on:
         if Path(trained.path).name == Path(source.path).name:
             return replace(source, label_map=trained.label_map)
     return source

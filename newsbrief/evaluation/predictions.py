@@ -89,7 +89,7 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **ge
     rouge = rouge_per_example(summaries, split.references)
     return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, reading.truncated,
                        reading.guard_fallback, reading.summary_tokens,
-                       briefer.config.generation.max_new_tokens, seconds)
+                       briefer.generation.max_new_tokens, seconds)
 
 
 def split_topic_targets(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:

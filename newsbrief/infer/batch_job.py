@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import time
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import asdict
 from itertools import islice
 from pathlib import Path
@@ -33,7 +33,7 @@ from typing import ContextManager, Iterable, Iterator
 from tqdm.auto import tqdm
 
 from newsbrief.infer.engine import NewsBrief
-from newsbrief.infer.job_errors import OutputError
+from newsbrief.infer.job_errors import OutputError, fatal
 from newsbrief.infer.kept_columns import resolve_keep
 from newsbrief.infer.parquet_output import parts_folder
 from newsbrief.infer.readers import InputFile, Row, expand_inputs, flag_duplicates, read_rows
@@ -106,10 +106,6 @@ def _output_lock(output: Path) -> ContextManager[None]:
     return run_lock(output.with_name(output.name + ".lock"), output)
 
 
-@contextmanager
-def _writing(output: Path) -> Iterator[None]:
+def _writing(output: Path) -> ContextManager[None]:
     """Any OSError on the output (a full disk, a read-only folder) is fatal, and says which file."""
-    try:
-        yield
-    except OSError as error:
-        raise OutputError(f"cannot write {output}: {error.strerror or error}") from error
+    return fatal(OutputError, f"cannot write {output}")

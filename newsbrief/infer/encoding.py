@@ -9,10 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newsbrief.config import RunConfig
+from newsbrief.config import DataConfig, InferenceConfig
 from newsbrief.infer.boilerplate import strip_boilerplate
 
 CHARS_PER_TOKEN = 32
+
+
+@dataclass(frozen=True)
+class SourceWindow:
+    """The model's input window and the prefix it was trained with: all that inference reads of the data
+    section, fixed by training (the sources and columns belong to the run, not to the model)."""
+
+    max_length: int
+    """Tokens the model reads at once (data.max_source_length)."""
+    prefix: str = ""
+    """Text put before every article (data.source_prefix, e.g. "summarize: " for T5)."""
+
+    @classmethod
+    def of(cls, data: DataConfig) -> "SourceWindow":
+        return cls(data.max_source_length, data.source_prefix)
 
 
 @dataclass
@@ -29,9 +44,8 @@ class Windows:
     """Per article: the text the offsets point into (prefixed and capped)."""
 
 
-def encode_articles(tokenizer, texts: list[str], config: RunConfig) -> Windows:
-    inference = config.inference
-    max_length = config.data.max_source_length
+def encode_articles(tokenizer, texts: list[str], window: SourceWindow, inference: InferenceConfig) -> Windows:
+    max_length = window.max_length
     chunked = inference.long_articles == "chunk"
     windows_kept = inference.max_chunks if chunked else 1
     cap = max_length * CHARS_PER_TOKEN * windows_kept
@@ -41,7 +55,7 @@ def encode_articles(tokenizer, texts: list[str], config: RunConfig) -> Windows:
     cut = [len(k) < len(t) for k, t in zip(kept, texts)]
     if inference.strip_boilerplate:
         kept = [strip_boilerplate(k) for k in kept]
-    capped = [config.data.source_prefix + k[:cap] for k in kept]
+    capped = [window.prefix + k[:cap] for k in kept]
     encoded = tokenizer(capped, max_length=max_length, truncation=True, return_overflowing_tokens=True,
                         stride=inference.chunk_overlap if chunked else 0, return_token_type_ids=False,
                         return_offsets_mapping=True)

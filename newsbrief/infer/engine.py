@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from newsbrief.config import GenerationSettings, RunConfig
+from newsbrief.config import GenerationSettings, InferenceConfig
 from newsbrief.hub import model_directory, push_directory, save_directory
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.batching import token_budget_batches
-from newsbrief.infer.encoding import Windows, encode_articles
+from newsbrief.infer.encoding import SourceWindow, Windows, encode_articles
 from newsbrief.infer.inputs import Article, articles_of, count, generation_settings
 from newsbrief.infer.optimize import compile_model, quantize_int8
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
@@ -100,15 +100,22 @@ RETRY_BEAMS = 4
 
 
 class NewsBrief:
+    """The engine: a model with its tokenizer, labels and thresholds, and the settings it reads articles and
+    writes summaries with. It holds no run config: the model directory (`source`) keeps that, for saving."""
+
     def __init__(self, model: NewsBriefModel, tokenizer, labels: LabelSpace, thresholds: list[float],
-                 config: RunConfig, source: Path | None = None):
+                 window: SourceWindow, inference: InferenceConfig, generation: GenerationSettings,
+                 source: Path | None = None):
         self.source = source
         """The model directory this engine was loaded from: what save_pretrained and push_to_hub write."""
         self.model = model
         self.tokenizer = tokenizer
         self.labels = labels
         self.thresholds = np.asarray(thresholds, dtype=np.float32)
-        self.config = config
+        self.window = window
+        self.inference = inference
+        self.generation = generation
+        """The summaries' settings; a call's keyword arguments override them for that call only."""
         self.wordpiece = is_wordpiece(tokenizer)  # decoding loses the article's case and spacing: restore them
 
     @classmethod
@@ -136,16 +143,17 @@ class NewsBrief:
         config = replace(loaded.config, inference=replace(loaded.config.inference, **(inference or {})),
                          generation=generation_settings(loaded.config.generation, generation or {}))
         config.validate_inference()
-        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, config, source=directory)
+        return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, SourceWindow.of(config.data),
+                   config.inference, config.generation, source=directory)
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Write the model directory this engine was loaded from to `directory`, with a Hub model card."""
-        return save_directory(self._source(), self.config, directory)
+        return save_directory(self._source(), directory)
 
     def push_to_hub(self, repo_id: str, *, revision: str | None = None, private: bool | None = None,
                     token: str | bool | None = None, commit_message: str = "Upload NewsBrief model"):
         """Upload the model directory to the Hub repository `repo_id` (created if needed) in one commit."""
-        return push_directory(self._source(), self.config, repo_id, revision=revision, private=private,
+        return push_directory(self._source(), repo_id, revision=revision, private=private,
                               token=token, commit_message=commit_message)
 
     def _source(self) -> Path:
@@ -180,7 +188,7 @@ class NewsBrief:
                        **generation: Any) -> Iterator[Brief]:
         """Briefs in input order, `chunk_size` articles at a time, for streams of any length; a bad item
         gets its error Brief in its place."""
-        settings = generation_settings(self.config.generation, generation)
+        settings = generation_settings(self.generation, generation)
         with tqdm(desc="briefing", unit=" articles", total=count(articles), disable=not progress) as bar:
             for chunk, reading in self._read_chunks(articles_of(articles, text_column, id_column), chunk_size,
                                                     True, settings, bar):
@@ -197,7 +205,7 @@ class NewsBrief:
         """The one way through the engine, for a list of texts: summaries (when `generate`), topic
         probabilities, pooled states, truncation and lengths, in input order. Keyword arguments override
         the generation settings for this call; `progress` shows a bar (evaluation runs, notebooks)."""
-        settings = generation_settings(self.config.generation, generation)
+        settings = generation_settings(self.generation, generation)
         with tqdm(total=len(texts), desc="briefing" if generate else "reading", unit=" articles",
                   disable=not progress) as bar:
             articles = (Article(str(i), text) for i, text in enumerate(texts))
@@ -227,11 +235,11 @@ class NewsBrief:
             pending = None
             while chunk := list(islice(articles, chunk_size)):
                 texts = [article.text for article in chunk if article.error is None]
-                upcoming = (chunk, tokenizing.submit(encode_articles, self.tokenizer, texts, self.config)
-                            if texts else None)
+                encoding = tokenizing.submit(encode_articles, self.tokenizer, texts, self.window,
+                                             self.inference) if texts else None
                 if pending is not None:
                     yield pending[0], self._read_encoded(pending[1], generate, settings, bar)
-                pending = upcoming
+                pending = (chunk, encoding)
             if pending is not None:
                 yield pending[0], self._read_encoded(pending[1], generate, settings, bar)
 
@@ -256,7 +264,7 @@ class NewsBrief:
             first_window.setdefault(article, index)
         leads = set(first_window.values())
         summarized = leads if generate else set()
-        inference = self.config.inference
+        inference = self.inference
         batches = token_budget_batches([len(ids) for ids in windows.input_ids], inference.max_batch_tokens,
                                        inference.batch_size)
         was_training = self.model.training

@@ -1,5 +1,10 @@
 """The errors that stop `newsbrief predict`; everything else becomes an error record."""
 
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
 
 class BatchJobError(Exception):
     """A fatal problem of the batch job (no input, an unreadable file, a full disk), phrased to name
@@ -16,3 +21,14 @@ class OutputError(BatchJobError):
 
 class UsageError(BatchJobError):
     """Options that do not go together."""
+
+
+@contextmanager
+def fatal(error: type[BatchJobError], doing: str, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """An OSError in the block (a full disk, a vanished file), or an exception of a type in `also`, stops
+    the job as `error` with one line that says what it was doing: "cannot write out.jsonl: No space left
+    on device"."""
+    try:
+        yield
+    except (OSError, *also) as cause:
+        raise error(f"{doing}: {getattr(cause, 'strerror', None) or cause}") from cause

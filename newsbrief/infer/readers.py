@@ -12,17 +12,16 @@ import csv
 import glob
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path, PurePath
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, ContextManager, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsbrief.infer.article_text import EMPTY, is_blank
-from newsbrief.infer.job_errors import InputError
+from newsbrief.infer.job_errors import InputError, fatal
 
 INPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 PARQUET_BATCH = 64
@@ -97,15 +96,9 @@ def file_rows(file: InputFile, stream: BinaryIO, id_column: str, text_column: st
     return _READERS[file.path.suffix.lower()](file, stream, id_column, text_column, keep)
 
 
-@contextmanager
-def reading(file: InputFile) -> Iterator[None]:
-    """An error reading a file is fatal, and names the file."""
-    try:
-        yield
-    except OSError as error:
-        raise InputError(f"cannot read {file.path}: {error.strerror or error}") from error
-    except pa.ArrowException as error:
-        raise InputError(f"cannot read {file.path}: {error}") from error
+def reading(file: InputFile) -> ContextManager[None]:
+    """An error reading a file (Arrow's for Parquet included) is fatal, and names the file."""
+    return fatal(InputError, f"cannot read {file.path}", also=(pa.ArrowException,))
 
 
 def flag_duplicates(rows: Iterable[Row]) -> Iterator[Row]:

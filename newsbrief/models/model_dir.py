@@ -116,13 +116,19 @@ def check_model_directory(directory: Path) -> None:
             raise NotAModelDirectory(f"{directory}: not a NewsBrief model directory (no {name})")
 
 
+def read_run_config(directory: Path) -> RunConfig:
+    """The resolved config the model was trained with (newsbrief.yaml): its backbone and training sources
+    for the model card and evaluation; the engine itself keeps only the sections it reads."""
+    return from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
+
+
 def load_model(directory: str | Path, device: str | torch.device = "cpu",
                dtype: torch.dtype = torch.float32, trust_remote_code: bool = False) -> LoadedModel:
     """Load a model directory. `trust_remote_code` comes from the caller only: the directory's own
     newsbrief.yaml is data that anyone who hands over a folder can write, so its flag is ignored."""
     directory = Path(directory)
     check_model_directory(directory)
-    config = from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
+    config = read_run_config(directory)
     config.model = replace(config.model, trust_remote_code=trust_remote_code)
     if not trust_remote_code:
         refuse_code(directory)

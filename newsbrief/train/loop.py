@@ -19,7 +19,6 @@ from transformers import PreTrainedTokenizerBase
 from newsbrief.config import RunConfig
 from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
 from newsbrief.models.frozen_summarizer import freeze_summarizer
@@ -43,7 +42,7 @@ from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.processes import MainProcessWait, unused_parameters
 from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.tracking import RunLogger, hyperparameters, trackers
-from newsbrief.train.validation import stored_topic_targets, validate
+from newsbrief.train.validation import run_briefer, stored_topic_targets, validate
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +265,7 @@ def export_best_model(run: Run, model: NewsBriefModel, state: TrainerState, trai
     metrics: dict = {}
     if val_full is not None:
         if tc.tune_thresholds:
-            briefer = NewsBrief(model, tokenizer, labels, thresholds, config)
+            briefer = run_briefer(model, tokenizer, labels, thresholds, config)
             probs = briefer.read(val_full["text"], generate=False, progress=True).probs
             thresholds = tune_thresholds(probs, *stored_topic_targets(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, run.val_set, run.collator, thresholds)

@@ -17,11 +17,10 @@ from tqdm.auto import tqdm
 
 from newsbrief.config import RunConfig
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead, masked_bce
 from newsbrief.train.optim import make_optimizer
-from newsbrief.train.validation import stored_topic_targets
+from newsbrief.train.validation import run_briefer, stored_topic_targets
 
 REFIT_BATCH = 256
 """Article states per optimizer step of the head."""
@@ -32,7 +31,7 @@ def refit_topic_head(model: NewsBriefModel, tokenizer, labels: LabelSpace, confi
     """Train the topic head on the frozen encoder's article states: the loop's linear head from its
     weights, or, with `train.topic_refit_hidden_layer_size`, a new head with a hidden layer in its place."""
     tc = config.train
-    states = NewsBrief(model, tokenizer, labels, labels.default_thresholds(), config).read(
+    states = run_briefer(model, tokenizer, labels, labels.default_thresholds(), config).read(
         train_set["text"], generate=False, progress=True).states
     targets, masks = (torch.as_tensor(array, device=states.device) for array in stored_topic_targets(train_set))
     if tc.topic_refit_hidden_layer_size:

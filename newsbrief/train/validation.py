@@ -10,9 +10,18 @@ from torch.utils.data import DataLoader
 from newsbrief.config import RunConfig
 from newsbrief.data import MODEL_COLUMNS, Collator
 from newsbrief.labels import LabelSpace
+from newsbrief.infer.encoding import SourceWindow
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import score_briefs
 from newsbrief.models.multitask import NewsBriefModel
+
+
+def run_briefer(model: NewsBriefModel, tokenizer, labels: LabelSpace, thresholds: list[float] | np.ndarray,
+                config: RunConfig) -> NewsBrief:
+    """The engine over the model in training, with the run's settings: validation, threshold tuning and the
+    topic refit read articles exactly as the exported model will."""
+    return NewsBrief(model, tokenizer, labels, thresholds, SourceWindow.of(config.data), config.inference,
+                     config.generation)
 
 
 @torch.no_grad()
@@ -36,8 +45,8 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
         thresholds = np.asarray(labels.default_thresholds(), dtype=np.float32)
     metrics = {"loss": validation_loss(model, dataset, collator, config.train.batch_size)}
     # No reference to score a summary against (topic-only sources): the encoder alone gives the topics.
-    reading = NewsBrief(model, tokenizer, labels, thresholds, config).read(dataset["text"],
-                                                                           generate=any(dataset["summary"]))
+    reading = run_briefer(model, tokenizer, labels, thresholds, config).read(dataset["text"],
+                                                                             generate=any(dataset["summary"]))
     targets, masks = stored_topic_targets(dataset)
     metrics.update(score_briefs(reading.summaries, dataset["summary"], reading.probs, targets, masks, thresholds,
                                 labels.names))

@@ -71,11 +71,10 @@ def test_labels_the_model_never_learned_count_as_misses(tiny_model_dir):
 
 
 def test_a_file_the_model_was_trained_on_is_read_with_its_label_names():
-    from newsbrief.config import RunConfig, SourceConfig
+    from newsbrief.config import SourceConfig
     from newsbrief.evaluation import in_model_label_names
 
-    config = RunConfig()
-    config.data.sources = [SourceConfig(path="../data/reuters.jsonl", label_map={"acq": "mergers & acquisitions"})]
-    assert in_model_label_names(SourceConfig(path="/elsewhere/reuters.jsonl"), config).label_map == {
+    trained_on = [SourceConfig(path="../data/reuters.jsonl", label_map={"acq": "mergers & acquisitions"})]
+    assert in_model_label_names(SourceConfig(path="/elsewhere/reuters.jsonl"), trained_on).label_map == {
         "acq": "mergers & acquisitions"}
-    assert in_model_label_names(SourceConfig(path="other.jsonl"), config).label_map == {}
+    assert in_model_label_names(SourceConfig(path="other.jsonl"), trained_on).label_map == {}

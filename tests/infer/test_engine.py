@@ -62,7 +62,7 @@ def test_records_keep_their_ids(briefer):
 
 
 def test_batched_equals_one_at_a_time(briefer, brief_calls, monkeypatch):
-    monkeypatch.setattr(briefer.config.inference, "max_batch_tokens", 100)
+    monkeypatch.setattr(briefer.inference, "max_batch_tokens", 100)
     batched, batched_probs = briefer.summarize_and_score(TEXTS)
     sizes = [len(input_ids) for input_ids, _ in brief_calls]
     assert len(sizes) > 1 and max(sizes) > 1  # several batches, padded ones among them
@@ -82,7 +82,7 @@ def test_generation_override_for_one_call(briefer, brief_calls):
     # The decoder start token plus at most two new tokens.
     assert max(sequences.shape[1] for _, sequences in brief_calls) <= 3 < default_steps
     assert all(len(b.summary.split()) <= 2 for b in short)
-    assert briefer.config.generation.max_new_tokens == 12  # the override lasted one call
+    assert briefer.generation.max_new_tokens == 12  # the override lasted one call
 
 
 def test_beam_search_briefs_with_the_same_topics_as_greedy(briefer):
@@ -184,7 +184,7 @@ def test_read_is_the_one_result_that_predict_and_the_projections_come_from(brief
 def test_settings_are_given_when_the_engine_is_built(tiny_model_dir):
     built = NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"long_articles": "chunk"},
                                       generation={"num_beams": 2})
-    assert (built.config.inference.long_articles, built.config.generation.num_beams) == ("chunk", 2)
+    assert (built.inference.long_articles, built.generation.num_beams) == ("chunk", 2)
     with pytest.raises(ValueError, match="inference.chunk_overlap"):
         NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"long_articles": "chunk",
                                                                             "chunk_overlap": 10**6})

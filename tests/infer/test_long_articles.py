@@ -19,32 +19,28 @@ def _words(n: int) -> str:
 
 
 def test_truncate_mode_keeps_one_window_and_flags_long_articles(briefer):
-    windows = encode_articles(briefer.tokenizer, [SHORT, _words(500)], briefer.config)
+    windows = encode_articles(briefer.tokenizer, [SHORT, _words(500)], briefer.window, briefer.inference)
     assert windows.article == [0, 1]
     assert windows.truncated == [False, True]
-    assert max(len(ids) for ids in windows.input_ids) <= briefer.config.data.max_source_length
+    assert max(len(ids) for ids in windows.input_ids) <= briefer.window.max_length
 
 
-def test_chunk_mode_covers_the_article_in_overlapping_windows(briefer):
-    briefer.config.inference.long_articles = "chunk"
-    briefer.config.inference.chunk_overlap = 8
-    briefer.config.inference.max_chunks = 3
-    try:
-        windows = encode_articles(briefer.tokenizer, [SHORT, _words(60), _words(5000)], briefer.config)
-        assert windows.article.count(0) == 1 and windows.article.count(1) > 1
-        assert windows.article.count(2) == 3  # capped at max_chunks, the rest flagged
-        assert windows.truncated == [False, False, True]
-        first, second = [ids for ids, a in zip(windows.input_ids, windows.article) if a == 1][:2]
-        assert first[-1 - 8:-1] == second[1:1 + 8]  # the overlap, between the special tokens
-        briefs = briefer.predict([SHORT, _words(60)], all_scores=True)
-        assert not briefs[1].truncated
-        # topics read the mean of the windows' pooled states, as the topic-head refit trains them
-        pooled = [briefer.model.pooled_states(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
-                  for ids, a in zip(windows.input_ids, windows.article) if a == 1]
-        expected = briefer.model.topic_probs(torch.cat(pooled).mean(dim=0, keepdim=True))[0]
-        assert [briefs[1].scores[name] for name in briefer.labels.names] == pytest.approx(expected.tolist(), abs=1e-4)
-    finally:
-        briefer.config.inference.long_articles = "truncate"
+def test_chunk_mode_covers_the_article_in_overlapping_windows(tiny_model_dir):
+    chunked = NewsBrief.from_pretrained(tiny_model_dir, device="cpu",
+                                        inference={"long_articles": "chunk", "chunk_overlap": 8, "max_chunks": 3})
+    windows = encode_articles(chunked.tokenizer, [SHORT, _words(60), _words(5000)], chunked.window, chunked.inference)
+    assert windows.article.count(0) == 1 and windows.article.count(1) > 1
+    assert windows.article.count(2) == 3  # capped at max_chunks, the rest flagged
+    assert windows.truncated == [False, False, True]
+    first, second = [ids for ids, a in zip(windows.input_ids, windows.article) if a == 1][:2]
+    assert first[-1 - 8:-1] == second[1:1 + 8]  # the overlap, between the special tokens
+    briefs = chunked.predict([SHORT, _words(60)], all_scores=True)
+    assert not briefs[1].truncated
+    # topics read the mean of the windows' pooled states, as the topic-head refit trains them
+    pooled = [chunked.model.pooled_states(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
+              for ids, a in zip(windows.input_ids, windows.article) if a == 1]
+    expected = chunked.model.topic_probs(torch.cat(pooled).mean(dim=0, keepdim=True))[0]
+    assert [briefs[1].scores[name] for name in chunked.labels.names] == pytest.approx(expected.tolist(), abs=1e-4)
 
 
 def test_a_5_mb_article_is_briefed_from_a_bounded_prefix(briefer):
@@ -55,8 +51,8 @@ def test_a_5_mb_article_is_briefed_from_a_bounded_prefix(briefer):
         seen.extend(len(t) for t in texts)
         return briefer.tokenizer(texts, **kwargs)
 
-    encode_articles(spy, [page], briefer.config)
-    assert seen == [briefer.config.data.max_source_length * CHARS_PER_TOKEN]  # not 5 MB of tokenizing
+    encode_articles(spy, [page], briefer.window, briefer.inference)
+    assert seen == [briefer.window.max_length * CHARS_PER_TOKEN]  # not 5 MB of tokenizing
     assert briefer.predict_one(page).truncated
 
 

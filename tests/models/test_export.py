@@ -7,14 +7,15 @@ from peft import PeftModel
 from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel, GenerationConfig
 
 from newsbrief.infer.engine import NewsBrief
-from newsbrief.models.model_dir import save_model
+from newsbrief.models.model_dir import read_run_config, save_model
 from tests.models.test_lora import trained_lora_model
 from tests.plain_loading import newsbrief_tokens, plain_tokens
 
 
 def test_a_shared_bert2bert_loads_whole_in_automodel_and_writes_the_same_tokens(tiny_model_dir):
     engine = NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
-    assert engine.config.model.share_encoder_decoder and engine.config.model.lora is None
+    trained = read_run_config(tiny_model_dir).model
+    assert trained.share_encoder_decoder and trained.lora is None
     batch, expected = newsbrief_tokens(engine)
 
     plain, info = AutoModelForSeq2SeqLM.from_pretrained(tiny_model_dir, output_loading_info=True)

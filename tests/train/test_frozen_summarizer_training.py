@@ -45,7 +45,7 @@ def test_the_exported_model_writes_the_checkpoints_summaries_and_its_trained_top
     assert len({tuple(row) for row in expected}) == len(TEXTS)  # summaries that tell the articles apart
     original = AutoModelForSeq2SeqLM.from_pretrained(tiny_bart_dir)
     pad = engine.tokenizer.pad_token_id
-    assert plain_tokens(original, batch, pad, **engine.config.generation.generate_kwargs()) == expected
+    assert plain_tokens(original, batch, pad, **engine.generation.generate_kwargs()) == expected
     # Plain transformers: the checkpoint itself, with the generation settings the model directory stores.
     assert plain_tokens(original, batch, pad, generation_config=GenerationConfig.from_pretrained(export)) == expected
 

@@ -6,12 +6,11 @@ from safetensors.torch import load_file
 
 from newsbrief.data import concatenate, read_corpora, tokenize
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.topic_head import masked_bce
 from newsbrief.train.loop import build_model, train
 from newsbrief.train.topic_refit import refit_topic_head
-from newsbrief.train.validation import stored_topic_targets
+from newsbrief.train.validation import run_briefer, stored_topic_targets
 
 
 def _setup(config):
@@ -25,7 +24,7 @@ def _setup(config):
 
 
 def _topic_loss(model, tokenizer, labels, config, train_set) -> float:
-    states = NewsBrief(model, tokenizer, labels, [0.5] * len(labels.names), config).article_states(train_set["text"])
+    states = run_briefer(model, tokenizer, labels, [0.5] * len(labels.names), config).article_states(train_set["text"])
     targets, masks = (torch.as_tensor(array) for array in stored_topic_targets(train_set))
     with torch.no_grad():
         return masked_bce(model.topic_head.classify(states), targets, masks).item()

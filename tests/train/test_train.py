@@ -15,8 +15,10 @@ from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.lora import ADAPTER_WEIGHTS
+from newsbrief.models.model_dir import read_run_config
 from newsbrief.train.checkpointing import load_weights
 from newsbrief.train.loop import build_model, train
+from newsbrief.train.validation import run_briefer
 
 from tests.conftest import ROOT, TINY_CONFIG, tiny_overrides
 
@@ -33,14 +35,14 @@ def test_export_holds_everything_and_reloads_to_the_best_checkpoints_predictions
     assert "topic_micro_f1" in card and "training time" in card
 
     exported = NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
-    config = exported.config
+    config = read_run_config(tiny_model_dir)
     labels, thresholds = LabelSpace.load(tiny_model_dir / "labels.json")
     tokenizer = load_tokenizer(config.model)
     rebuilt = build_model(config, tokenizer, labels)
     checkpoints = tiny_model_dir.parent / "checkpoints"
     scores = json.loads((max(checkpoints.iterdir()) / "trainer_state.json").read_text())["scores"]
     load_weights(rebuilt, checkpoints / min(scores, key=scores.get) / "model.safetensors")  # best = lowest loss
-    from_checkpoint = NewsBrief(rebuilt.eval(), tokenizer, labels, thresholds, config)
+    from_checkpoint = run_briefer(rebuilt.eval(), tokenizer, labels, thresholds, config)
     summaries_a, probs_a = exported.summarize_and_score(TEXTS)
     summaries_b, probs_b = from_checkpoint.summarize_and_score(TEXTS)
     assert summaries_a == summaries_b
