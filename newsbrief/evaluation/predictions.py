@@ -11,6 +11,7 @@ from newsbrief.config import SourceConfig
 from newsbrief.data import read_split
 from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.engine import NewsBrief
+from newsbrief.infer.inputs import generation_settings
 from newsbrief.metrics.scores import evaluated_labels, rouge_per_example
 
 
@@ -75,6 +76,8 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **ge
     blank = next((id_ for id_, text in zip(split.ids, split.texts) if is_blank(text)), None)
     if blank is not None:  # the engine's rule for briefs: an error, never a brief of nothing
         raise ValueError(f"article {blank}: text {EMPTY}")
+    # The settings of this call: a summary at its max_new_tokens was cut by that cap, not the model's.
+    settings = generation_settings(briefer.generation, generation)
     started = time.perf_counter()
     reading = briefer.read(split.texts, progress=progress, **generation)
     seconds = time.perf_counter() - started
@@ -89,7 +92,7 @@ def predict_split(briefer: NewsBrief, split: Split, progress: bool = False, **ge
     rouge = rouge_per_example(summaries, split.references)
     return Predictions(split, summaries, rouge, probs, targets, masks, label_names, thresholds, reading.truncated,
                        reading.guard_fallback, reading.summary_tokens,
-                       briefer.generation.max_new_tokens, seconds)
+                       settings.max_new_tokens, seconds)
 
 
 def split_topic_targets(topics: list[list[str]], label_names: list[str]) -> tuple[np.ndarray, np.ndarray]:

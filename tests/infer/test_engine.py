@@ -181,6 +181,18 @@ def test_read_is_the_one_result_that_predict_and_the_projections_come_from(brief
     assert encoder_only.states.shape == (len(TEXTS), briefer.model.hidden_size)
 
 
+def test_the_engine_holds_the_sections_it_reads_and_no_run_config(briefer, tiny_model_dir):
+    from newsbrief.config import DataConfig, RunConfig, TrainConfig
+    from newsbrief.infer.encoding import SourceWindow
+    from newsbrief.models.model_dir import read_run_config
+
+    run_sections = (RunConfig, DataConfig, TrainConfig)
+    assert not [name for name, value in vars(briefer).items() if isinstance(value, run_sections)]
+    trained = read_run_config(tiny_model_dir)
+    assert (briefer.window, briefer.inference, briefer.generation) == (SourceWindow.of(trained.data), trained.inference,
+                                                                       trained.generation)
+
+
 def test_settings_are_given_when_the_engine_is_built(tiny_model_dir):
     built = NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"long_articles": "chunk"},
                                       generation={"num_beams": 2})
