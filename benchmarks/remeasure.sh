@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-measure, in one go, every CPU benchmark figure that README.md and benchmarks/README.md cite.
-# Run it on an otherwise idle machine (about 1 h 15 min on 2 cores), from anywhere:
+# Run it on an otherwise idle machine (about 1.5 h on 2 cores), from anywhere:
 #   bash benchmarks/remeasure.sh            # logs in runs/remeasure/<script>.log
 # Each script's whole output is kept; the lines that carry the cited figures are printed again at the end.
 # The GPU figure is not here: it needs the device machine (`bash benchmarks/gpu.sh` through the device tool).
@@ -29,7 +29,7 @@ if [ -d runs/minilm-news/model ]; then  # the table's own command, where that tr
     measure vs_pipeline-minilm python benchmarks/vs_pipeline.py --model runs/minilm-news/model
 fi
 if python -c "import ctranslate2" 2>/dev/null; then
-    measure vs_ctranslate2 python benchmarks/vs_ctranslate2.py          # ~10 min
+    measure vs_ctranslate2 python benchmarks/vs_ctranslate2.py          # ~25 min
 else
     echo "== vs_ctranslate2 skipped: pip install ctranslate2, then: python benchmarks/vs_ctranslate2.py"
     failed+=("vs_ctranslate2 (not installed)")
