@@ -42,7 +42,14 @@ def test_jsonl_bad_lines_become_rows_with_their_reason(tmp_path):
     assert problems[0] is None and rows[0].text == GOOD and problems[6] is None
     assert "invalid JSON" in problems[1] and problems[2] == "not a JSON object"
     assert problems[3:6] == ["no 'text'", "'text' is empty", "'text' is not a string"]
-    assert problems[7].startswith("not UTF-8") and problems[8] == "'id' is not a string or a number"
+    assert problems[7] == "not UTF-8 (byte 25 of the line)" and problems[8] == "'id' is not a string or a number"
+
+
+def test_json_nested_too_deeply_for_python_is_one_bad_line(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text("[" * 100_000 + "]" * 100_000 + "\n" + json.dumps({"id": "b", "text": GOOD}) + "\n")
+    assert [(r.where, r.key, r.problem) for r in rows_of(source)] == [
+        ("a.jsonl:1", "a.jsonl:1", "invalid JSON (nested too deeply)"), ("a.jsonl:2", "b", None)]
 
 
 def test_csv_rows_keep_their_first_line_number_and_flag_bad_bytes(tmp_path):
