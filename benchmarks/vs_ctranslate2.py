@@ -28,13 +28,16 @@ the same work: min = max new tokens (NewsBrief's min_new_tokens/max_new_tokens, 
 min_decoding_length/max_decoding_length), no_repeat_ngram_size 0, beam 1, inputs truncated to the same
 --max-length tokens. NewsBrief also runs its (small) topic head; CTranslate2 has none.
 
-Each engine first runs one untimed batch (warm-up). Then the whole set is timed once per engine. Finally
-the generated token ids of NewsBrief and CTranslate2-fp32 are compared article by article: greedy
+Each engine first briefs the whole set untimed (warm-up: kernels, allocator, caches); those outputs are
+the ones compared: the generated token ids of NewsBrief and CTranslate2-fp32, article by article (greedy
 decoding on the same weights should agree for most articles; differences come from float summation
-order (a near-tie flips one token and the rest of the summary follows it).
+order: a near-tie flips one token and the rest of the summary follows it). Then the engines are timed
+over --rounds rounds (default 3), in alternating order (forward in even rounds, backward in odd ones),
+each printing articles/s and generated tokens/s (exactly --new-tokens per article, so both engines do
+the same work).
 
-The last line is `ratio ctranslate2/newsbrief: X.XX`, articles/s of CTranslate2 fp32 over NewsBrief's;
-the target is at most 1.5.
+The last line is `ratio ctranslate2/newsbrief: median X.XX (range ...)`, CTranslate2 fp32's articles/s
+over NewsBrief's in the same round; the target is at most 1.5.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import os
 os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark, even on a machine with a GPU
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -65,6 +69,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, help="most articles in one batch, both engines (default 32)")
     parser.add_argument("--max-length", type=int, help="article tokens kept (default 512)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights (default 0)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds, engines alternating (default 3)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes for a smoke test: " + ", ".join(f"{k} {v}" for k, v in QUICK.items()))
     parser.add_argument("--profile", action="store_true",
@@ -75,7 +80,7 @@ def parse_args() -> argparse.Namespace:
             setattr(args, key, value)
     if args.d_model % 64:
         parser.error("--d-model must be a multiple of 64 (heads of width 64)")
-    for key in FULL:
+    for key in (*FULL, "rounds"):
         if getattr(args, key) <= 0:
             parser.error(f"--{key.replace('_', '-')} must be positive")
     return args
@@ -113,10 +118,18 @@ def ct2_run(translator, tokenizer, texts: list[str], args) -> tuple[list[str], l
     return [s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True)], ids
 
 
-def timed(run):
-    start = time.perf_counter()
-    out = run()
-    return out, time.perf_counter() - start
+def timed_rounds(engines: dict, texts: list[str], args) -> dict[str, list[float]]:
+    """Seconds of each engine over the whole set, per round, the order alternating between rounds so
+    that no engine always runs first (or right after the same peer)."""
+    seconds: dict[str, list[float]] = {name: [] for name in engines}
+    for round_ in range(args.rounds):
+        for name in (list(engines) if round_ % 2 == 0 else list(engines)[::-1]):
+            start = time.perf_counter()
+            engines[name](texts)
+            seconds[name].append(time.perf_counter() - start)
+            print(f"round {round_} {name:<12} {seconds[name][-1]:8.2f} s {len(texts) / seconds[name][-1]:8.2f} "
+                  f"articles/s {len(texts) * args.new_tokens / seconds[name][-1]:8.0f} tokens/s", flush=True)
+    return seconds
 
 
 def profile_newsbrief(engine, texts: list[str], args) -> None:
@@ -163,29 +176,27 @@ def main() -> None:
               f"{args.max_length}; {args.new_tokens} new tokens each, greedy; batch {args.batch_size}; fp32 on CPU, "
               f"{threads} threads (torch {torch.__version__}, ctranslate2 {ctranslate2.__version__})", flush=True)
 
-        rows = []
-        warm = texts[: args.batch_size]
-        newsbrief_run(engine, warm, args)
+        translators = {name: ctranslate2.Translator(str(tmp / "ct2"), device="cpu", compute_type=compute_type,
+                                                    inter_threads=1, intra_threads=threads)
+                       for name, compute_type in (("ctranslate2", "float32"), ("ct2-int8", "int8"))}
+        engines = {"newsbrief": lambda batch: newsbrief_run(engine, batch, args),
+                   "ctranslate2": lambda batch: ct2_run(translators["ctranslate2"], tokenizer, batch, args),
+                   "ct2-int8": lambda batch: ct2_run(translators["ct2-int8"], tokenizer, batch, args)}
         nb_ids: dict = {}
-        nb_summaries, seconds = timed(lambda: newsbrief_run(engine, texts, args, nb_ids))
-        rows.append(("newsbrief", "float32", seconds))
-
-        ct2_out = {}
-        for compute_type in ("float32", "int8"):
-            translator = ctranslate2.Translator(str(tmp / "ct2"), device="cpu", compute_type=compute_type,
-                                                inter_threads=1, intra_threads=threads)
-            ct2_run(translator, tokenizer, warm, args)
-            ct2_out[compute_type], seconds = timed(lambda: ct2_run(translator, tokenizer, texts, args))
-            rows.append(("ctranslate2" if compute_type == "float32" else "ct2-int8", compute_type, seconds))
-            del translator
+        nb_summaries = newsbrief_run(engine, texts, args, nb_ids)  # the warm-ups, whose outputs are compared
+        ct2_summaries, ct2_ids = engines["ctranslate2"](texts)
+        engines["ct2-int8"](texts)
+        seconds = timed_rounds(engines, texts, args)
 
     print()
-    print(f"{'engine':<12} {'compute':>8} {'articles':>8} {'seconds':>8} {'articles/s':>10}")
-    for name, compute, seconds in rows:
-        print(f"{name:<12} {compute:>8} {len(texts):>8} {seconds:>8.2f} {len(texts) / seconds:>10.2f}")
+    print(f"{'engine':<12} {'articles':>8} {'seconds':>8} {'articles/s':>10} {'tokens/s':>9}  "
+          f"(median of {args.rounds} rounds)")
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        print(f"{name:<12} {len(texts):>8} {median:>8.2f} {len(texts) / median:>10.2f} "
+              f"{len(texts) * args.new_tokens / median:>9.0f}")
 
     encoded = tokenizer(texts, max_length=args.max_length, truncation=True, return_token_type_ids=False)["input_ids"]
-    ct2_summaries, ct2_ids = ct2_out["float32"]
     newsbrief_ids = [nb_ids.get(tuple(ids)) for ids in encoded]
     if any(ids is None for ids in newsbrief_ids):
         sys.exit("vs_ctranslate2: could not match NewsBrief's generated ids to every article")
@@ -199,9 +210,11 @@ def main() -> None:
           f"{sum(a == b for a, b in zip(nb_summaries, ct2_summaries))}/{len(texts)}")
     if not lengths_ok:
         print(f"warning: not every output has exactly {args.new_tokens} new tokens; the work differs")
-    rate = {name: len(texts) / seconds for name, _, seconds in rows}
-    print(f"ratio ct2-int8/newsbrief: {rate['ct2-int8'] / rate['newsbrief']:.2f} (information)")
-    print(f"ratio ctranslate2/newsbrief: {rate['ctranslate2'] / rate['newsbrief']:.2f} (target <= 1.5)")
+    # articles/s of a peer over NewsBrief's in the same round = NewsBrief's seconds over the peer's
+    for peer, target in (("ct2-int8", "information"), ("ctranslate2", "target <= 1.5")):
+        ratios = [ours / theirs for ours, theirs in zip(seconds["newsbrief"], seconds[peer])]
+        print(f"ratio {peer}/newsbrief: median {statistics.median(ratios):.2f} (range {min(ratios):.2f}-"
+              f"{max(ratios):.2f} over {args.rounds} rounds; {target})")
     if args.profile:
         profile_newsbrief(engine, texts[: 2 * args.batch_size], args)
 

@@ -15,8 +15,8 @@ from newsbrief.infer.readers import PARQUET_BATCH, InputFile, Row, expand_inputs
 GOOD = "Acme Corp said quarterly profit rose 28 percent on strong sales."
 
 
-def rows_of(path, id_column="id", text_column="text") -> list[Row]:
-    return list(read_rows([InputFile(path, path.name)], id_column, text_column))
+def rows_of(path, id_column="id", text_column="text", keep=()) -> list[Row]:
+    return list(read_rows([InputFile(path, path.name)], id_column, text_column, keep))
 
 
 def test_jsonl_bad_lines_become_rows_with_their_reason(tmp_path):
@@ -42,7 +42,14 @@ def test_jsonl_bad_lines_become_rows_with_their_reason(tmp_path):
     assert problems[0] is None and rows[0].text == GOOD and problems[6] is None
     assert "invalid JSON" in problems[1] and problems[2] == "not a JSON object"
     assert problems[3:6] == ["no 'text'", "'text' is empty", "'text' is not a string"]
-    assert problems[7].startswith("not UTF-8") and problems[8] == "'id' is not a string or a number"
+    assert problems[7] == "not UTF-8 (byte 25 of the line)" and problems[8] == "'id' is not a string or a number"
+
+
+def test_json_nested_too_deeply_for_python_is_one_bad_line(tmp_path):
+    source = tmp_path / "a.jsonl"
+    source.write_text("[" * 100_000 + "]" * 100_000 + "\n" + json.dumps({"id": "b", "text": GOOD}) + "\n")
+    assert [(r.where, r.key, r.problem) for r in rows_of(source)] == [
+        ("a.jsonl:1", "a.jsonl:1", "invalid JSON (nested too deeply)"), ("a.jsonl:2", "b", None)]
 
 
 def test_csv_rows_keep_their_first_line_number_and_flag_bad_bytes(tmp_path):
@@ -108,6 +115,12 @@ def test_later_rows_with_a_seen_id_are_duplicates_under_their_place():
     flagged = list(flag_duplicates(rows))
     assert [(r.key, r.problem) for r in flagged] == [
         ("a", None), ("b", None), ("f:3", "duplicate id 'a'"), ("f:4", None)]
+
+
+def test_a_duplicate_keeps_its_kept_columns_so_that_its_error_record_joins_back():
+    kept = {"section": "sport"}
+    rows = [Row("f:1", "a", GOOD, kept={"section": "world"}), Row("f:2", "a", GOOD, kept=kept)]
+    assert list(flag_duplicates(rows))[1].kept == kept
 
 
 def test_an_id_first_seen_on_an_error_row_is_taken():
@@ -183,3 +196,16 @@ def test_a_quote_that_runs_to_the_end_of_the_file_is_one_error(tmp_path):
     source.write_text(f'id,text\n1,"never closed\n2,{GOOD}\n3,{GOOD}\n')
     rows = rows_of(source)
     assert [(r.key, r.problem is None) for r in rows] == [("a.csv:2", False), ("2", True), ("3", True)]
+
+
+def test_kept_columns_come_as_text_in_every_format(tmp_path):
+    # A string as it is, a missing or null value as None, anything else as JSON (non-ASCII kept as it is).
+    records = [{"id": "a", "text": GOOD, "section": "Économie", "tags": ["x", "é"], "score": 3},
+               {"id": "b", "text": GOOD, "section": None, "tags": [], "score": 0}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    pq.write_table(pa.Table.from_pylist(records), tmp_path / "a.parquet")
+    keep = ("section", "tags", "score", "absent")
+    for name in ("a.jsonl", "a.parquet"):
+        assert [r.kept for r in rows_of(tmp_path / name, keep=keep)] == [
+            {"section": "Économie", "tags": '["x", "é"]', "score": "3", "absent": None},
+            {"section": None, "tags": "[]", "score": "0", "absent": None}], name

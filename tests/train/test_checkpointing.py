@@ -13,6 +13,7 @@ from newsbrief.train.checkpointing import (
     TrainerState,
     best_checkpoint,
     checkpoint_dir,
+    init_weights_file,
     latest_checkpoint,
     prune_checkpoints,
     restore_checkpoint,
@@ -91,6 +92,17 @@ def test_an_unfinished_save_is_ignored_and_cleaned(tmp_path):
     assert not half_written.exists()
 
 
+def test_init_from_takes_a_checkpoint_folder_or_the_latest_checkpoint_of_a_run(tmp_path):
+    model, optimizer, scheduler = _stepped_model()
+    for step in (10, 20):
+        save_checkpoint(checkpoint_dir(tmp_path, step), model, optimizer, scheduler, TrainerState(step=step))
+    earlier = checkpoint_dir(tmp_path, 10)
+    assert init_weights_file(earlier) == earlier / "model.safetensors"
+    assert init_weights_file(tmp_path) == checkpoint_dir(tmp_path, 20) / "model.safetensors"
+    with pytest.raises(ValueError, match=r"^model.init_from: .*empty is neither a checkpoint nor a run folder"):
+        init_weights_file(tmp_path / "empty")
+
+
 def test_pruning_keeps_the_best_k_and_the_newest(tmp_path):
     model, optimizer, scheduler = _stepped_model()
     scores = {10: 0.9, 20: 0.5, 30: 0.7, 40: 0.8}
@@ -111,6 +123,13 @@ def test_a_tie_for_best_goes_to_the_later_checkpoint(tmp_path):
         assert best_checkpoint(tmp_path, state, higher_is_better).name == "step-0001750"
         state.scores["step-0000500"] = better  # a strictly better score wins, however early
         assert best_checkpoint(tmp_path, state, higher_is_better).name == "step-0000500"
+
+
+def test_the_best_checkpoint_is_its_folder_and_none_before_any_score(tmp_path):
+    state = TrainerState()
+    assert best_checkpoint(tmp_path, state, higher_is_better=True) is None
+    state.scores["step-0000010"] = 0.5
+    assert best_checkpoint(tmp_path, state, higher_is_better=True) == checkpoint_dir(tmp_path, 10)
 
 
 DAMAGE = {  # file -> what happens to it
