@@ -36,29 +36,25 @@ ROW = "__row__"
 _DEFAULTS = SourceConfig()
 
 
-def read_split(source: SourceConfig, split: str, max_source_length: int = 512,
+def read_split(source: SourceConfig, split: str | None, max_source_length: int = 512,
                split_seed: int = 0) -> datasets.Dataset | None:
     """One split of one source in the canonical schema, or None when the source has no such split.
 
     `max_source_length` (tokens) bounds the text that gap-sentence sources choose their gaps from. A file
     without a split column has `source.validation_fraction` of its rows, drawn with `split_seed`, as its
-    validation split and the rest as train.
+    validation split and the rest as train. `split=None` reads every row of a file, whatever its split.
     """
     raw = _load(source)
     if isinstance(raw, datasets.DatasetDict):
+        if split is None:
+            raise DataError(f"{source.path}: name one of its splits {list(raw)}")
         if split not in raw:
             return None
         raw = _numbered(raw[split])
     else:
         raw = _numbered(raw)
-        column = source.split_column
-        if column and column in raw.column_names:
-            raw = raw.filter(lambda s: s == split, input_columns=column)
-        elif column and column != _DEFAULTS.split_column:
-            raise DataError(f"{source.path}: no column {column!r} (data.sources.*.split_column); "
-                            f"columns are {_columns(raw)}")
-        else:
-            raw = _carved(raw, split, source.validation_fraction, split_seed)
+        if split is not None:
+            raw = _split_of_file(raw, source, split, split_seed)
     if raw is None or len(raw) == 0:
         return None
     for column in (source.text_column, summary_column(source), source.topics_column):
@@ -75,7 +71,7 @@ def read_split(source: SourceConfig, split: str, max_source_length: int = 512,
         batched=True,
         remove_columns=raw.column_names,
         features=CANONICAL_FEATURES,
-        desc=f"reading {name}/{split}",
+        desc=f"reading {name}/{split or 'every row'}",
     )
     if source.objective == "gap_sentences":
         # About 4 words to 3 tokens of English news in WordPiece, BPE and SentencePiece vocabularies alike.
@@ -104,6 +100,17 @@ def _numbered(raw: datasets.Dataset) -> datasets.Dataset:
 
 def _columns(raw: datasets.Dataset) -> list[str]:
     return [c for c in raw.column_names if c != ROW]
+
+
+def _split_of_file(raw: datasets.Dataset, source: SourceConfig, split: str, seed: int) -> datasets.Dataset | None:
+    """The rows of `split` by the file's split column, or carved out of a file that has none."""
+    column = source.split_column
+    if column and column in raw.column_names:
+        return raw.filter(lambda s: s == split, input_columns=column)
+    if column and column != _DEFAULTS.split_column:
+        raise DataError(f"{source.path}: no column {column!r} (data.sources.*.split_column); "
+                        f"columns are {_columns(raw)}")
+    return _carved(raw, split, source.validation_fraction, seed)
 
 
 def _carved(raw: datasets.Dataset, split: str, fraction: float, seed: int) -> datasets.Dataset | None:

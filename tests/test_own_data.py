@@ -44,6 +44,14 @@ def test_a_csv_without_id_and_split_gets_row_ids_and_a_seeded_validation_share(t
     assert read_split(own(path, validation_fraction=0.25), "test") is None
 
 
+def test_no_split_named_reads_every_row_of_a_file_with_or_without_a_split_column(tmp_path):
+    path = write_csv(tmp_path / "mine.csv", ARTICLES)
+    assert list(read_split(own(path), None)["id"]) == [f"mine.csv:{n}" for n in range(1, 21)]
+    split = write_csv(tmp_path / "split.csv", [(*row, "test" if i % 2 else "train") for i, row in enumerate(ARTICLES)],
+                      header=("headline", "body", "topics", "split"))
+    assert len(read_split(own(split), None)) == 20 and len(read_split(own(split), "test")) == 10
+
+
 def test_topics_separator_splits_a_csv_cell_into_labels(tmp_path):
     path = write_csv(tmp_path / "mine.csv", ARTICLES[:2])
     assert list(read_split(own(path, validation_fraction=0.0), "train")["topics"]) == [["sport"], ["business|markets"]]

@@ -29,18 +29,22 @@ class Evaluation:
     report: dict
 
 
-def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str = "test",
+def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str | None = "test",
              baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
              progress: bool = False, long_articles: str | None = None,
-             generation: dict | None = None, trust_remote_code: bool = False) -> Evaluation:
-    """Brief one split of `source` with each model (None: the embedded model), score it, and build the
-    seeded report. `source.max_examples` draws that many examples at random with `seed`, stratified by
-    topic where the split has topics (evaluation/sampling.py); the report says how (`sample`).
+             generation: dict | None = None, trust_remote_code: bool = False,
+             baseline_generation: dict | None = None) -> Evaluation:
+    """Brief one split of `source` (None: every row of the file) with each model (None: the embedded
+    model), score it, and build the seeded report. `source.max_examples` draws that many examples at
+    random with `seed`, stratified by topic where the split has topics (evaluation/sampling.py); the
+    report says how (`sample`).
 
     `progress` shows a bar while each model briefs the split; `long_articles` overrides how both
     models read articles longer than their window (inference.long_articles), `generation` how both
     write summaries (generation settings, e.g. {"fact_guard": False}); `trust_remote_code` lets the
-    model directories run their own Python."""
+    model directories run their own Python. A baseline is briefed when `baseline_model_dir` or
+    `baseline_generation` is given: `baseline_generation` overrides `generation` for the baseline alone,
+    so that one model is compared with itself under other settings (the fact guard off, say)."""
     generation = generation or {}
     load = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
     briefer = load_briefer(model_dir, **load)
@@ -56,9 +60,13 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str = "t
     about = {"model_path": str(briefer.source), "data": source.path, "split": split, "sample": sample,
              "long_articles": briefer.inference.long_articles,
              "fact_guard": generation.get("fact_guard", briefer.generation.fact_guard)}
-    if baseline_model_dir is not None:
-        baseline = predict_split(load_briefer(baseline_model_dir, **load), examples, progress, **generation)
-        about["baseline_model_path"] = str(baseline_model_dir)
+    if baseline_model_dir is not None or baseline_generation is not None:
+        baseline_briefer = load_briefer(baseline_model_dir, **load)
+        baseline = predict_split(baseline_briefer, examples, progress,
+                                 **{**generation, **(baseline_generation or {})})
+        about["baseline_model_path"] = str(baseline_model_dir or baseline_briefer.source)
+        if baseline_generation:
+            about["baseline_generation"] = baseline_generation
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
 
 

@@ -8,7 +8,8 @@ ROUGE_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "r
 
 
 def render_markdown(report: dict) -> str:
-    head = (f"# Evaluation of {report['model_path']}\n\n{report['data']}, split {report['split']!r}: "
+    head = (f"# Evaluation of {report['model_path']}\n\n{report['data']}, "
+            + (f"split {report['split']!r}" if report["split"] is not None else "every row") + ": "
             f"{report['examples']} examples"
             + (f" ({report['sample']})" if "sample" in report else "")
             + f", {report['with_reference']} with a reference summary. "
@@ -80,7 +81,8 @@ def comparison_table(report: dict) -> str:
              for key, result in comparison.get("faithfulness", {}).items()]
     rows += [[f"topic {key.replace('_', ' ')}", result["model"], result["baseline_model"],
               f"{result['difference']:+.4f}", "-"] for key, result in comparison["topics"].items()]
-    return (f"## Model against baseline model ({report['baseline_model_path']})\n\n"
+    settings = "".join(f", {key}={value}" for key, value in report.get("baseline_generation", {}).items())
+    return (f"## Model against baseline model ({report['baseline_model_path']}{settings})\n\n"
             "Differences are model minus baseline; p-values from a paired bootstrap (two-sided).\n\n"
             + table(["metric", "model", "baseline model", "difference [95% CI]", "p-value"], rows))
 

@@ -25,10 +25,11 @@ class Split:
     topics: list[list[str]]
 
     @classmethod
-    def read(cls, source: SourceConfig, split: str) -> "Split":
+    def read(cls, source: SourceConfig, split: str | None) -> "Split":
+        """The rows of `split`, or every row of the file when it is None."""
         dataset = read_split(source, split)
         if dataset is None:
-            raise ValueError(f"{source.path}: no {split!r} split")
+            raise ValueError(f"{source.path}: " + (f"no {split!r} split" if split is not None else "no rows"))
         return cls(list(dataset["id"]), list(dataset["text"]), list(dataset["summary"]), list(dataset["topics"]))
 
     def subset(self, indices: list[int]) -> "Split":

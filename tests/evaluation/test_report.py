@@ -57,6 +57,14 @@ def test_markdown_has_a_table_per_section():
     assert "| acq |" in markdown
 
 
+def test_markdown_names_every_row_and_the_baseline_settings_when_the_baseline_is_the_model_itself():
+    about = {**ABOUT, "split": None, "baseline_model_path": "runs/a/model",
+             "baseline_generation": {"fact_guard": False}}
+    markdown = render_markdown(build_report(predictions(), about, predictions(), resamples=200))
+    assert "news.jsonl, every row: 5 examples" in markdown
+    assert "## Model against baseline model (runs/a/model, fact_guard=False)" in markdown
+
+
 def test_data_without_reference_summaries_still_reports_topics_and_lengths():
     unreferenced = predictions()
     unreferenced.split.references = [None] * 5
