@@ -77,10 +77,25 @@ def _name(code) -> str:
     return f"{path.parent.name}/{path.name}:{code.co_name}"
 
 
+def tiny_model(folder: Path) -> Path:
+    from transformers import AutoTokenizer
+
+    from bart_model import build_bart, make_newsbrief_dir
+    from newsbrief.infer.engine import DEFAULT_MODEL
+
+    build_bart(AutoTokenizer.from_pretrained(DEFAULT_MODEL), folder / "bart", d_model=64, layers=1, new_tokens=32,
+               max_length=512, seed=0)
+    make_newsbrief_dir(folder / "bart", folder / "tiny", new_tokens=32, batch_size=32, max_length=512, seed=0)
+    return folder / "tiny"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="real articles briefed")
     parser.add_argument("--model", help="model directory (default: the embedded model)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="a tiny random BART (d_model 64, 1+1 layers, MiniLM's WordPiece, 32 new tokens): the "
+                             "CPU stages' share at its largest, issue 21's setting")
     parser.add_argument("--top", type=int, default=12, help="items listed in each table")
     parser.add_argument("--chunk-size", type=int, help="newsbrief predict --chunk-size")
     args = parser.parse_args()
@@ -88,6 +103,8 @@ def main() -> None:
         articles = Path(tmp) / "articles.jsonl"
         articles.write_text("".join(json.dumps(r) + "\n" for r in real_articles(args.n)))
         argv = ["predict", "--input", str(articles), "--output", str(Path(tmp) / "briefs.jsonl")]
+        if args.tiny:
+            args.model = str(tiny_model(Path(tmp)))
         argv += ["--model", args.model] if args.model else []
         argv += ["--chunk-size", str(args.chunk_size)] if args.chunk_size else []
         started = time.perf_counter()
