@@ -43,16 +43,20 @@ def synthetic_texts(count: int, seed: int = 0) -> list[str]:
 
 def bpe_tokenizer(texts: list[str], vocab_size: int, folder: Path):
     """A byte-level BPE tokenizer with BART's special tokens, trained on `texts`, saved in `folder`."""
-    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     special = {"bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
                "mask_token": "<mask>"}
-    trainer = ByteLevelBPETokenizer(add_prefix_space=True)
-    trainer.train_from_iterator(texts, vocab_size=vocab_size, special_tokens=list(special.values()),
-                                show_progress=False)
-    trainer.post_processor = None
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=trainer, cls_token="<s>", sep_token="</s>", **special)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=list(special.values()), show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    bpe.post_processor = processors.TemplateProcessing(  # <s> text </s>, as BART's tokenizer reads an article
+        single="<s> $A </s>", special_tokens=[(t, bpe.token_to_id(t)) for t in ("<s>", "</s>")])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, cls_token="<s>", sep_token="</s>", **special)
     tokenizer.save_pretrained(folder)
     return PreTrainedTokenizerFast.from_pretrained(folder)
 
