@@ -40,7 +40,7 @@ def hf_loop_briefs(briefer: NewsBrief, texts: list[str], batch_size: int) -> tup
         for start in range(0, len(texts), batch_size):
             yield tokenizer(texts[start:start + batch_size], truncation=True, padding=True,
                             max_length=briefer.window.max_length, return_tensors="pt",
-                            return_token_type_ids=False)
+                            return_token_type_ids=False).to(briefer.device)
 
     summaries = []
     for batch in batches():
@@ -49,7 +49,7 @@ def hf_loop_briefs(briefer: NewsBrief, texts: list[str], batch_size: int) -> tup
                                            no_repeat_ngram_size=settings.no_repeat_ngram_size,
                                            repetition_penalty=settings.repetition_penalty, do_sample=False)
         summaries.extend(s.strip() for s in tokenizer.batch_decode(generated, skip_special_tokens=True))
-    probs = [model.topic_probs(model.pooled_states(batch["input_ids"], batch["attention_mask"])).numpy()
+    probs = [model.topic_probs(model.pooled_states(batch["input_ids"], batch["attention_mask"])).float().cpu().numpy()
              for batch in batches()]
     return summaries, np.concatenate(probs)
 

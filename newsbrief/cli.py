@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     predict.add_argument("--retry-errors", action="store_true",
                          help="brief again the rows whose record in the output is an error, replacing it")
     predict.add_argument("--chunk-size", type=_positive_int, default=None,
-                         help="articles briefed and written together (a crash loses at most one chunk)")
+                         help="articles sorted into model batches, briefed and written together: no batch holds more "
+                              "(default 256 on a CPU, 4096 on a GPU)")
     predict.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
     predict.add_argument("--dtype", default="auto", help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
     predict.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
@@ -168,7 +169,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _predict(args: argparse.Namespace) -> None:
-    from newsbrief.infer.batch_job import CHUNK, find_inputs, predict_files, print_summary
+    from newsbrief.infer.batch_job import find_inputs, predict_files, print_summary
     from newsbrief.infer.engine import load_briefer
 
     load = {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile,
@@ -176,7 +177,6 @@ def _predict(args: argparse.Namespace) -> None:
             "long_articles": args.long_articles, "batch_size": args.batch_size,
             "max_batch_tokens": args.max_batch_tokens}
     on_ray = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
-    chunk_size = args.chunk_size or CHUNK
     if args.engine == "ray":
         from newsbrief.infer.ray_engine.job import import_ray, predict_with_ray
 
@@ -185,7 +185,7 @@ def _predict(args: argparse.Namespace) -> None:
         except ImportError as error:
             raise BatchJobError(str(error)) from error
         counts = predict_with_ray(args.model, args.input, args.output, id_column=args.id_column,
-                                  text_column=args.text_column, chunk_size=chunk_size,
+                                  text_column=args.text_column, chunk_size=args.chunk_size,
                                   keep_columns=args.keep_columns, retry_errors=args.retry_errors, **on_ray, **load)
     else:
         if on_ray:
@@ -194,7 +194,7 @@ def _predict(args: argparse.Namespace) -> None:
         # before the model loads: a typo fails at once
         files, keep = find_inputs(args.input, output, args.keep_columns, args.id_column, args.text_column)
         briefer = load_briefer(args.model, **load)
-        counts = predict_files(briefer, files, output, args.id_column, args.text_column, chunk_size,
+        counts = predict_files(briefer, files, output, args.id_column, args.text_column, args.chunk_size,
                                keep=keep, retry_errors=args.retry_errors)
     print_summary(counts, args.output)
 

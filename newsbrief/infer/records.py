@@ -10,13 +10,14 @@ record, so that results join back to the user's rows: `output_schema` adds them 
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from newsbrief.infer.engine import NewsBrief
+    from newsbrief.infer.engine import Brief, NewsBrief
     from newsbrief.infer.readers import Row
 
 SCHEMA = pa.schema([
@@ -36,19 +37,47 @@ def output_schema(keep: tuple[str, ...] = ()) -> pa.Schema:
 
 def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
     """Output records for a chunk, in input order: briefs for articles, error records for the rest.
-    Both engines make their records here (the Ray engine in each actor)."""
-    articles = [{"id": row.key, "text": row.text} for row in chunk if row.problem is None]
-    briefs = iter(briefer.predict(articles) if articles else [])
-    records = []
-    for row in chunk:
-        kept = {name: value for name, value in row.kept.items() if value is not None}
-        if row.problem is not None:
-            records.append({"id": row.key, "error": f"{row.where}: {row.problem}", **kept})
-            continue
-        brief = next(briefs)
-        records.append({"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
-                        "truncated": brief.truncated, "guard_fallback": brief.guard_fallback, **kept})
-    return records
+    The Ray engine makes its records here, in each actor."""
+    return list(stream_records(briefer, iter(chunk), len(chunk)))
+
+
+def stream_records(briefer: NewsBrief, rows: Iterator[Row], chunk_size: int) -> Iterator[dict]:
+    """Output records for a stream of rows, in input order, through one stream of the engine
+    (`predict_stream`, `chunk_size` articles sorted and batched together), which tokenizes the next chunk
+    while the model works on this one: what the local batch job writes."""
+    waiting: deque[Row] = deque()  # rows taken by the engine, their records not yet made
+    failed: list[Exception] = []
+
+    def articles() -> Iterator[dict]:
+        try:
+            for row in rows:
+                waiting.append(row)
+                if row.problem is None:
+                    yield {"id": row.key, "text": row.text}
+        except Exception as error:  # a fatal input error (an unreadable file) ends the stream here, and
+            failed.append(error)     # is raised once the rows read before it have their records
+
+    for brief in briefer.predict_stream(articles(), chunk_size=chunk_size):
+        while waiting[0].problem is not None:
+            yield _error_record(waiting.popleft())
+        yield _brief_record(waiting.popleft(), brief)
+    while waiting:  # rows with a problem after the last article
+        yield _error_record(waiting.popleft())
+    if failed:
+        raise failed[0]
+
+
+def _error_record(row: Row) -> dict:
+    return {"id": row.key, "error": f"{row.where}: {row.problem}", **_kept(row)}
+
+
+def _brief_record(row: Row, brief: Brief) -> dict:
+    return {"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
+            "truncated": brief.truncated, "guard_fallback": brief.guard_fallback, **_kept(row)}
+
+
+def _kept(row: Row) -> dict:
+    return {name: value for name, value in row.kept.items() if value is not None}
 
 
 def records_table(records: list[dict], keep: tuple[str, ...] = ()) -> pa.Table:

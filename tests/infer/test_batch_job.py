@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pyarrow as pa
@@ -16,8 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsbrief.cli import main
+from newsbrief.infer import batch_job
 from newsbrief.infer.batch_job import find_inputs, predict_files
 from newsbrief.infer.engine import NewsBrief
+from newsbrief.infer.writers import JsonlOutput
 
 from tests.infer.outputs import read_output
 from tests.conftest import ROOT
@@ -98,20 +101,51 @@ def test_each_input_format(briefer, tmp_path, suffix):
 def test_each_output_format_resumes_after_a_crash(briefer, tmp_path, monkeypatch, suffix):
     source, output = tmp_path / "articles.jsonl", tmp_path / f"briefs{suffix}"
     write_input(source, articles(10))
-    calls, predict = [], briefer.predict
+    stream = briefer.predict_stream
 
-    def crash_on_the_third_chunk(records):
-        calls.append(len(records))
-        if len(calls) == 3:
-            raise RuntimeError("the machine went away")
-        return predict(records)
+    def crash_after_eight_briefs(records, **kwargs):
+        for made, brief in enumerate(stream(records, **kwargs)):
+            if made == 8:
+                raise RuntimeError("the machine went away")
+            yield brief
 
-    monkeypatch.setattr(briefer, "predict", crash_on_the_third_chunk)
+    monkeypatch.setattr(briefer, "predict_stream", crash_after_eight_briefs)
     with pytest.raises(RuntimeError):
         run(briefer, source, output)
+    monkeypatch.undo()
     counts = run(briefer, source, output)
     assert (counts.skipped, counts.briefed) == (8, 2)
     assert sorted(r["id"] for r in read_output(output)) == sorted(f"n{i}" for i in range(10))
+
+
+def test_one_engine_stream_reads_and_writes_off_the_main_thread(briefer, tmp_path, monkeypatch):
+    """The engine sees one stream (so it tokenizes the next chunk while the model runs), and reading the
+    input and writing the output leave the main thread to the model."""
+    source, output = tmp_path / "articles.jsonl", tmp_path / "briefs.jsonl"
+    write_input(source, articles(10))
+    streams, threads, stream = [], {}, briefer.predict_stream
+    read_file, write = batch_job.read_rows, JsonlOutput.write
+
+    def one_stream(records, **kwargs):
+        streams.append(kwargs)
+        return stream(records, **kwargs)
+
+    def reading(*args):
+        for row in read_file(*args):
+            threads.setdefault("read", threading.current_thread())
+            yield row
+
+    def writing(out, records):
+        threads.setdefault("write", threading.current_thread())
+        write(out, records)
+
+    monkeypatch.setattr(briefer, "predict_stream", one_stream)
+    monkeypatch.setattr(batch_job, "read_rows", reading)
+    monkeypatch.setattr(JsonlOutput, "write", writing)
+    counts = run(briefer, source, output, chunk_size=3)
+    assert counts.briefed == 10 and [r["id"] for r in read_output(output)] == [f"n{i}" for i in range(10)]
+    assert len(streams) == 1 and streams[0]["chunk_size"] == 3
+    assert threading.main_thread() not in threads.values() and set(threads) == {"read", "write"}
 
 
 def test_kill_9_mid_run_then_a_rerun_gives_every_id_once(tiny_model_dir, tmp_path):

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from newsbrief.infer.batch_job import CHUNK
+from newsbrief.infer.batch_job import CHUNK, GPU_CHUNK
 from newsbrief.infer.records import Counts
 from newsbrief.models.model_dir import check_model_directory
 
@@ -30,13 +30,14 @@ RAY_MISSING = "the Ray engine needs Ray Data, which is not installed: pip instal
 
 def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *, output_format: str = "parquet",
                      id_column: str = "id", text_column: str = "text", actors: int = 1,
-                     gpus_per_actor: float | None = None, cpus_per_actor: float = 1.0, chunk_size: int = CHUNK,
+                     gpus_per_actor: float | None = None, cpus_per_actor: float = 1.0, chunk_size: int | None = None,
                      address: str | None = None, keep_columns: str | None = None, retry_errors: bool = False,
                      **load: Any) -> Counts:
     """Brief the files `input` names (local, or object-store URIs) into the folder `output`.
 
     `actors` models run at once, each with `gpus_per_actor` GPUs (default: 1 when the cluster has GPUs,
-    else 0) and `cpus_per_actor` CPUs (on CPU, its torch threads); each takes `chunk_size` rows at a time.
+    else 0) and `cpus_per_actor` CPUs (on CPU, its torch threads); each takes `chunk_size` rows at a time
+    (default: batch_job's GPU_CHUNK with GPUs, CHUNK without), which also bounds its model batches.
     `keep_columns` and `retry_errors` are those of the local job (batch_job.py).
     `load` goes to engine.load_briefer: device, dtype, int8, compile, and the inference overrides
     long_articles, batch_size (articles per model batch) and max_batch_tokens (the token budget).
@@ -60,6 +61,7 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
         ray.init(address=address)
     if gpus_per_actor is None:
         gpus_per_actor = 1 if ray.cluster_resources().get("GPU", 0) else 0
+    chunk_size = chunk_size or (GPU_CHUNK if gpus_per_actor else CHUNK)
 
     if retry_errors:
         folder.drop_errors()
