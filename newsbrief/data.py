@@ -87,7 +87,13 @@ def _load(source: SourceConfig) -> datasets.Dataset | datasets.DatasetDict:
     """The source as `datasets` reads it; a file it cannot parse is one line naming the file and the cause."""
     builder = _FILE_BUILDERS.get(Path(source.path).suffix.lower())
     if builder is None:
-        return datasets.load_dataset(source.path)
+        try:
+            return datasets.load_dataset(source.path)
+        except (ConnectionError, FileNotFoundError, datasets.exceptions.DatasetNotFoundError) as error:
+            raise DataError(f"{source.path}: neither a .jsonl, .csv or .parquet file nor a dataset found on the "
+                            f"Hub ({str(error).splitlines()[0]})") from None
+    if Path(source.path).is_file() and Path(source.path).stat().st_size == 0:
+        raise DataError(f"{source.path}: the file is empty")
     try:
         return datasets.load_dataset(builder, data_files=source.path, split="train")
     except (datasets.exceptions.DatasetGenerationError, pa.ArrowException, ValueError) as error:
