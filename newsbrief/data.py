@@ -164,7 +164,7 @@ def _gap_sentences(dataset: datasets.Dataset, name: str, split: str, window_word
 
     examples = dataset.map(cut, batched=True, features=CANONICAL_FEATURES, desc=f"gap sentences {name}/{split}")
     if len(examples) == 0:
-        raise ValueError(f"data source {name!r}: objective gap_sentences needs articles of two sentences or more "
+        raise DataError(f"data source {name!r}: objective gap_sentences needs articles of two sentences or more "
                          f"(one of them stating only names and numbers the others do); no {split} article has them")
     return examples
 

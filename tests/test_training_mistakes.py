@@ -66,6 +66,8 @@ VALUE_MISTAKES = {  # override: what the line must say
     "train.learning_rate=2": "train.learning_rate: must be in (0, 1), got 2.0",
     "train.schedule=cosine_restarts": "train.schedule: 'cosine_restarts' is not one of",
     "train.resume_accepts=[train.max_step]": "train.resume_accepts: 'train.max_step' is not a config key",
+    "model.init_from=/": "model.init_from: / is neither a checkpoint nor a run folder",
+    "data.sources.0.section=nothing": "data.sources.0.section: 'nothing' is not a label of another source",
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from newsbrief.config import SourceConfig
 from newsbrief.data import read_split
+from newsbrief.data_errors import DataError
 from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.metrics.scores import evaluated_labels, rouge_per_example
@@ -27,7 +28,7 @@ class Split:
     def read(cls, source: SourceConfig, split: str) -> "Split":
         dataset = read_split(source, split)
         if dataset is None:
-            raise ValueError(f"{source.path}: no {split!r} split")
+            raise DataError(f"{source.path}: no {split!r} split")
         return cls(list(dataset["id"]), list(dataset["text"]), list(dataset["summary"]), list(dataset["topics"]))
 
     def subset(self, indices: list[int]) -> "Split":

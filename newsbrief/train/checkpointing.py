@@ -32,7 +32,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from newsbrief.config import RunConfig, save_config
+from newsbrief.config import ConfigError, RunConfig, save_config
 from newsbrief.disk import sync_path
 from newsbrief.models.model_dir import CONFIG_FILE, unique_tensors
 from newsbrief.models.load_errors import ModelLoadError
@@ -119,7 +119,7 @@ def init_weights_file(source: Path) -> Path:
     """The weights `model.init_from` names: a checkpoint folder's, or the latest checkpoint's of a run folder."""
     checkpoint = source if (source / "model.safetensors").is_file() else latest_checkpoint(source)
     if checkpoint is None:
-        raise ValueError(f"model.init_from: {source} is neither a checkpoint nor a run folder with checkpoints")
+        raise ConfigError(f"model.init_from: {source} is neither a checkpoint nor a run folder with checkpoints")
     return checkpoint / "model.safetensors"
 
 
