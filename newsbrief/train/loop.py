@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from contextlib import nullcontext
@@ -12,7 +13,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import torch
-from accelerate import Accelerator, PartialState
+from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs, set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -63,7 +64,9 @@ def train(config: RunConfig) -> Path:
     differs from its checkpoint's stops before any data is read (train/resume_config.py).
     """
     output_dir = Path(config.train.output_dir)
-    lock = run_lock(output_dir / LOCK_FILE, output_dir) if PartialState().is_main_process else nullcontext()
+    # RANK, which every launcher (torchrun, accelerate launch) sets, before any process group exists.
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    lock = run_lock(output_dir / LOCK_FILE, output_dir) if main_process else nullcontext()
     with lock:
         if config.train.resume:
             refuse_changed_config(config, latest_checkpoint(output_dir))
