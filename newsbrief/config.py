@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from newsbrief.config_parsing import ConfigError, from_dict, set_dotted
+from newsbrief.config_yaml import parse_yaml, read_yaml_file
 
 
 @dataclass
@@ -160,6 +161,8 @@ class TrainConfig:
     """Experiment trackers through Accelerate (wandb, mlflow, comet_ml, aim, clearml, dvclive, ...), each installed."""
     resume: bool = True
     """Resume from the latest checkpoint in output_dir when there is one."""
+    resume_accepts: list[str] = field(default_factory=list)
+    """Keys (train.max_steps, ...) that may differ from the config the checkpoint was trained with; any other change stops the resume."""
     tune_thresholds: bool = True
     """At the end, pick a per-label topic threshold that maximizes F1 on the whole validation split."""
     threshold_min_positives: int = 10
@@ -346,14 +349,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config: no such file: {path}")
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml_file(path) or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"config: {path} must hold a mapping at the top level")
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"override {item!r}: expected key.sub=value")
-        set_dotted(raw, key.strip(), yaml.safe_load(value))
+        set_dotted(raw, key.strip(), parse_yaml(value, f"override {item!r}"))
     config = from_dict(RunConfig, raw, "")
     config.validate()
     return config

@@ -4,6 +4,7 @@ the dataclasses' annotations and turned into them, and the field docstrings read
 from __future__ import annotations
 
 import ast
+import difflib
 import dataclasses
 import inspect
 import types
@@ -47,7 +48,9 @@ def from_dict(cls: type, raw: Any, prefix: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     for key in raw:
         if key not in names:
-            raise ConfigError(f"{_join(prefix, key)}: unknown key (known: {', '.join(sorted(names))})")
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(names))}"
+            raise ConfigError(f"{_join(prefix, key)}: unknown key ({hint})")
     values = {key: _convert(hints[key], value, _join(prefix, key)) for key, value in raw.items()}
     return cls(**values)
 

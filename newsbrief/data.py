@@ -83,7 +83,13 @@ def _load(source: SourceConfig) -> datasets.Dataset | datasets.DatasetDict:
     """The source as `datasets` reads it; a file it cannot parse is one line naming the file and the cause."""
     builder = _FILE_BUILDERS.get(Path(source.path).suffix.lower())
     if builder is None:
-        return datasets.load_dataset(source.path)
+        try:
+            return datasets.load_dataset(source.path)
+        except (ConnectionError, FileNotFoundError, datasets.exceptions.DatasetNotFoundError) as error:
+            raise DataError(f"{source.path}: neither a .jsonl, .csv or .parquet file nor a dataset found on the "
+                            f"Hub ({str(error).splitlines()[0]})") from None
+    if Path(source.path).is_file() and Path(source.path).stat().st_size == 0:
+        raise DataError(f"{source.path}: the file is empty")
     try:
         return datasets.load_dataset(builder, data_files=source.path, split="train")
     except (datasets.exceptions.DatasetGenerationError, pa.ArrowException, ValueError) as error:
@@ -165,7 +171,7 @@ def _gap_sentences(dataset: datasets.Dataset, name: str, split: str, window_word
 
     examples = dataset.map(cut, batched=True, features=CANONICAL_FEATURES, desc=f"gap sentences {name}/{split}")
     if len(examples) == 0:
-        raise ValueError(f"data source {name!r}: objective gap_sentences needs articles of two sentences or more "
+        raise DataError(f"data source {name!r}: objective gap_sentences needs articles of two sentences or more "
                          f"(one of them stating only names and numbers the others do); no {split} article has them")
     return examples
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import IO, Callable
 
@@ -26,6 +27,21 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     write(temporary)
     sync_path(temporary)  # the data is on disk before the rename makes it visible
     os.replace(temporary, path)
+
+
+def replace_folder(staging: Path, final: Path) -> None:
+    """Put a folder written whole at `staging` in the place of `final`. A folder cannot be renamed over
+    another, so the old one steps aside first: after a crash, `final` is the old folder or the new one,
+    whole, or absent (never a mix of files of both), and what a crash left beside it is removed next time."""
+    for written in staging.rglob("*"):
+        if written.is_file():
+            sync_path(written)  # the data is on disk before the rename makes it visible
+    previous = final.with_name(final.name + ".old")
+    shutil.rmtree(previous, ignore_errors=True)
+    if final.exists():
+        os.replace(final, previous)
+    os.replace(staging, final)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def temporary_path(path: Path) -> Path:

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsbrief.config import SourceConfig
+from newsbrief.config import ConfigError, SourceConfig
 
 if TYPE_CHECKING:
     import datasets
@@ -50,7 +50,7 @@ class LabelSpace:
         for i, source in enumerate(sources):
             others = set().union(*(labels for name, labels in annotated_by.items() if name != source.display_name()))
             if source.section and source.section not in others & kept:
-                raise ValueError(f"data.sources.{i}.section: {source.section!r} is not a label of another source")
+                raise ConfigError(f"data.sources.{i}.section: {source.section!r} is not a label of another source")
         return cls(names, {s: [label for label in labels if label in kept] for s, labels in annotated_by.items()},
                    {s.display_name(): s.section for s in sources if s.section})
 

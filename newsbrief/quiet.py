@@ -50,7 +50,9 @@ def set_process_verbosity(verbose: bool) -> None:
         warnings.filterwarnings("default", message=LIBRARY_NOISE, category=FutureWarning)
         return
     datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
+    # Critical only: datasets logs a file it cannot parse as an error before it raises, and data.py turns
+    # that exception into the one line that names the file.
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()
     warnings.filterwarnings("ignore", message=LIBRARY_NOISE, category=FutureWarning)

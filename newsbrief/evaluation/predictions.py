@@ -9,6 +9,7 @@ import numpy as np
 
 from newsbrief.config import SourceConfig
 from newsbrief.data import read_split
+from newsbrief.data_errors import DataError
 from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.inputs import generation_settings
@@ -29,7 +30,7 @@ class Split:
         """The rows of `split`, or every row of the file when it is None."""
         dataset = read_split(source, split)
         if dataset is None:
-            raise ValueError(f"{source.path}: " + (f"no {split!r} split" if split is not None else "no rows"))
+            raise DataError(f"{source.path}: " + (f"no {split!r} split" if split is not None else "no rows"))
         return cls(list(dataset["id"]), list(dataset["text"]), list(dataset["summary"]), list(dataset["topics"]))
 
     def subset(self, indices: list[int]) -> "Split":

@@ -19,7 +19,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from newsbrief.config import LoraSettings
+from newsbrief.config import ConfigError, LoraSettings
 from newsbrief.models.fingerprint import weights_fingerprint
 
 ADAPTER_CONFIG = "adapter_config.json"  # peft's CONFIG_NAME and SAFETENSORS_WEIGHTS_NAME
@@ -39,7 +39,7 @@ def add_lora(seq2seq: nn.Module, settings: LoraSettings) -> nn.Module:
                if isinstance(module, nn.Linear) and name.rpartition(".")[2] in settings.target_modules
                and not _fully_trained(name, settings)]
     if not targets:
-        raise ValueError(f"model.lora.target_modules: no linear layer is named any of {settings.target_modules}")
+        raise ConfigError(f"model.lora.target_modules: no linear layer is named any of {settings.target_modules}")
     wrapped = get_peft_model(seq2seq, LoraConfig(r=settings.r, lora_alpha=settings.alpha,
                                                  lora_dropout=settings.dropout, target_modules=targets))
     for name, param in wrapped.named_parameters():
@@ -114,11 +114,11 @@ def _fully_trained_parts(base: nn.Module, settings: LoraSettings) -> tuple[list[
             layer = next((name for name, module in base.named_modules() if isinstance(module, nn.Linear)
                           and module.bias is base.get_parameter(param)), None)
             if layer is None:
-                raise ValueError(f"model.lora.train_fully: `{part}` is neither a module nor the bias of a linear "
+                raise ConfigError(f"model.lora.train_fully: `{part}` is neither a module nor the bias of a linear "
                                  "layer, which is all peft's adapter format can store")
             carriers[layer] = param
         if not params:
-            raise ValueError(f"model.lora.train_fully: `{part}` names no module or parameter of the model")
+            raise ConfigError(f"model.lora.train_fully: `{part}` names no module or parameter of the model")
     return whole, carriers
 
 

@@ -6,6 +6,7 @@ A checkpoint is a folder `checkpoints/step-NNNNNNN` holding
   scheduler.json          the learning-rate schedule's position
   rng.safetensors         torch (and CUDA) generator states; rng.json the Python and NumPy ones
   trainer_state.json      step, epoch, position in the epoch, best metrics
+  newsbrief.yaml          the resolved config, which a resume compares with its own (train/resume_config.py)
   manifest.json           every other file's size and SHA-256, written last
 It is written under a `.tmp` name and renamed when complete, so a kill during a save leaves either
 the previous checkpoints or a `.tmp` folder that is ignored and cleaned up, never a half checkpoint.
@@ -31,8 +32,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from newsbrief.config import ConfigError, RunConfig, save_config
 from newsbrief.disk import sync_path
-from newsbrief.models.model_dir import unique_tensors
+from newsbrief.models.model_dir import CONFIG_FILE, unique_tensors
 from newsbrief.models.load_errors import ModelLoadError
 
 PREFIX = "step-"
@@ -117,7 +119,7 @@ def init_weights_file(source: Path) -> Path:
     """The weights `model.init_from` names: a checkpoint folder's, or the latest checkpoint's of a run folder."""
     checkpoint = source if (source / "model.safetensors").is_file() else latest_checkpoint(source)
     if checkpoint is None:
-        raise ValueError(f"model.init_from: {source} is neither a checkpoint nor a run folder with checkpoints")
+        raise ConfigError(f"model.init_from: {source} is neither a checkpoint nor a run folder with checkpoints")
     return checkpoint / "model.safetensors"
 
 
@@ -137,7 +139,8 @@ def load_weights(model: torch.nn.Module, path: Path, prefix: str = "") -> None:
                          f"unexpected {unexpected[:5]})")
 
 
-def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer, scheduler, state: TrainerState) -> None:
+def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer, scheduler, state: TrainerState,
+                    config: RunConfig) -> None:
     tmp = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -150,6 +153,7 @@ def save_checkpoint(directory: Path, model: torch.nn.Module, optimizer, schedule
     save_file(rng_tensors, tmp / "rng.safetensors")
     _write_json(tmp / "rng.json", rng_rest)
     _write_json(tmp / "trainer_state.json", asdict(state))
+    save_config(config, tmp / CONFIG_FILE)
     _write_json(tmp / MANIFEST, {p.name: [p.stat().st_size, _sha256(p)] for p in sorted(tmp.iterdir())})
     for written in tmp.iterdir():  # contents on disk before the rename that publishes them
         sync_path(written)

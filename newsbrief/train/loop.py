@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from transformers import PreTrainedTokenizerBase
 
 from newsbrief.config import RunConfig
 from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, epoch_batches, read_corpora, source_repeats, tokenize
+from newsbrief.data_errors import DataError
+from newsbrief.disk import replace_folder, temporary_path
 from newsbrief.labels import LabelSpace
 from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
@@ -25,6 +30,7 @@ from newsbrief.models.frozen_summarizer import freeze_summarizer
 from newsbrief.models.model_dir import save_model
 from newsbrief.models.lora import add_lora
 from newsbrief.models.multitask import NewsBriefModel
+from newsbrief.run_lock import run_lock
 from newsbrief.train.checkpointing import (
     TrainerState,
     best_checkpoint,
@@ -37,18 +43,37 @@ from newsbrief.train.checkpointing import (
     save_checkpoint,
 )
 from newsbrief.train.loss_meter import LossMeter
-from newsbrief.train.model_card import write_model_card
+from newsbrief.train.model_card import model_card
 from newsbrief.train.optim import make_optimizer, make_scheduler
 from newsbrief.train.processes import MainProcessWait, unused_parameters
+from newsbrief.train.resume_config import refuse_changed_config
 from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.tracking import RunLogger, hyperparameters, trackers
 from newsbrief.train.validation import run_briefer, stored_topic_targets, validate
 
 log = logging.getLogger(__name__)
+LOCK_FILE = "train.lock"
 
 
 def train(config: RunConfig) -> Path:
-    """Fine-tune summary and topics together; returns the exported model directory."""
+    """Fine-tune summary and topics together; returns the exported model directory.
+
+    One run at a time on an output_dir: a second one stops at once (run_lock.py). Only the main process
+    writes the folder, so only it holds the lock; the others would find it held. A resume whose config
+    differs from its checkpoint's stops before any data is read (train/resume_config.py).
+    """
+    output_dir = Path(config.train.output_dir)
+    # RANK, which every launcher (torchrun, accelerate launch) sets, before any process group exists.
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    lock = run_lock(output_dir / LOCK_FILE, output_dir) if main_process else nullcontext()
+    with lock:
+        if config.train.resume:
+            refuse_changed_config(config, latest_checkpoint(output_dir))
+        return run_training(config)
+
+
+def run_training(config: RunConfig) -> Path:
+    """The loop itself, in an output_dir that this process may write."""
     tc = config.train
     output_dir = Path(tc.output_dir)
     cuda = torch.cuda.is_available()
@@ -74,7 +99,9 @@ def train(config: RunConfig) -> Path:
     tokenizer = load_tokenizer(config.model)
     corpora = read_corpora(config.data)
     if not corpora["train"]:
-        raise ValueError("data.sources: no source has a train split")
+        paths = ", ".join(source.path for source in config.data.sources)
+        raise DataError(f"data.sources: no training rows in {paths} (a split column with 'train' rows, or rows "
+                        "left after validation_fraction)")
     if not corpora["validation"] and accelerator.is_main_process:
         log.warning("data.sources: no validation data (no 'validation' rows in a split column, and no "
                     "validation_fraction above 0): topic thresholds stay 0.5 and the last checkpoint is exported")
@@ -242,7 +269,7 @@ def maybe_evaluate_and_save(run: Run, model, optimizer, scheduler, state: Traine
         state.best_metric = score if improved else state.best_metric
         state.evals_without_improvement = 0 if improved else state.evals_without_improvement + 1
         state.scores[directory.name] = float(score)
-    save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state)
+    save_checkpoint(directory, accelerator.unwrap_model(model), optimizer, scheduler, state, run.config)
     prune_checkpoints(run.output_dir, state, tc.save_total_limit, tc.higher_is_better())
     return 0 < tc.early_stopping_patience <= state.evals_without_improvement
 
@@ -269,8 +296,13 @@ def export_best_model(run: Run, model: NewsBriefModel, state: TrainerState, trai
             probs = briefer.read(val_full["text"], generate=False, progress=True).probs
             thresholds = tune_thresholds(probs, *stored_topic_targets(val_full), min_positives=tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, run.val_set, run.collator, thresholds)
-    save_model(model, tokenizer, labels, thresholds.tolist(), config, export_dir)
-    write_model_card(export_dir, config, labels, state, metrics, best, refit_seconds)
+    # Written whole beside the model directory, then put in its place: a kill leaves no folder that loads
+    # half of one export and half of another, or that lacks its card (disk.replace_folder).
+    staging = temporary_path(export_dir)
+    shutil.rmtree(staging, ignore_errors=True)  # what a killed export left
+    save_model(model, tokenizer, labels, thresholds.tolist(), config, staging)
+    (staging / "README.md").write_text(model_card(export_dir, config, labels, state, metrics, best, refit_seconds))
+    replace_folder(staging, export_dir)
 
 
 class ThroughputWindow:

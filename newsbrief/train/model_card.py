@@ -88,12 +88,13 @@ def validation_section(config: RunConfig, metrics: dict) -> str:
             f"see `newsbrief evaluate` on test data.\n| metric | value |\n| --- | --- |\n{rows}\n")
 
 
-def write_model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
-                     best: Path | None, refit_seconds: float | None = None) -> None:
+def model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
+               best: Path | None, refit_seconds: float | None = None) -> str:
+    """The README.md of the model directory `directory`."""
     sources = "\n".join(f"- `{s.display_name()}`: `{s.path}` (text: `{s.text_column}`, summary: "
                         + ("gap sentences of the text" if s.objective == "gap_sentences" else f"`{s.summary_column}`")
                         + f", topics: `{s.topics_column}`)" for s in config.data.sources)
-    card = f"""---
+    return f"""---
 library_name: newsbrief
 tags: [summarization, text-classification, news]
 ---
@@ -122,4 +123,3 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 {yaml.safe_dump(to_dict(config), sort_keys=False).strip()}
 ```
 """
-    (directory / "README.md").write_text(card)

@@ -94,7 +94,7 @@ def test_beam_search_briefs_with_the_same_topics_as_greedy(briefer):
 
 
 def test_unknown_generation_setting_fails_naming_it(briefer):
-    with pytest.raises(ValueError, match=r"^generation.max_new_tokenz: unknown key \(known: .*num_beams"):
+    with pytest.raises(ValueError, match=r"^generation.max_new_tokenz: unknown key \(did you mean max_new_tokens\?\)"):
         briefer.predict(TEXTS[:1], max_new_tokenz=2)
 
 

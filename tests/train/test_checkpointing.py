@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from newsbrief.config import RunConfig
 from newsbrief.train.checkpointing import (
     DamagedCheckpoint,
     TrainerState,
@@ -40,7 +41,7 @@ def test_checkpoint_round_trip_restores_model_optimizer_schedule_and_rng(tmp_pat
     model, optimizer, scheduler = _stepped_model()
     state = TrainerState(step=3, epoch=1, batch_in_epoch=5, best_metric=0.5, scores={"step-0000003": 0.5})
     directory = checkpoint_dir(tmp_path, 3)
-    save_checkpoint(directory, model, optimizer, scheduler, state)
+    save_checkpoint(directory, model, optimizer, scheduler, state, RunConfig())
     expected_draw = torch.rand(3)
 
     fresh, fresh_optimizer, fresh_scheduler = _stepped_model()
@@ -64,7 +65,7 @@ def test_restoring_into_an_optimizer_that_took_no_steps_gives_the_saved_state(tm
     # equals the saved one; a resumed run starts from one that has taken none.
     model, optimizer, scheduler = _stepped_model()
     directory = checkpoint_dir(tmp_path, 3)
-    save_checkpoint(directory, model, optimizer, scheduler, TrainerState(step=3))
+    save_checkpoint(directory, model, optimizer, scheduler, TrainerState(step=3), RunConfig())
     fresh = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
     fresh_optimizer = torch.optim.AdamW(fresh.parameters(), lr=0.1)
     fresh_scheduler = torch.optim.lr_scheduler.LambdaLR(fresh_optimizer, lambda step: 1.0 / (step + 1))
@@ -84,7 +85,7 @@ def test_restoring_into_an_optimizer_that_took_no_steps_gives_the_saved_state(tm
 
 def test_an_unfinished_save_is_ignored_and_cleaned(tmp_path):
     model, optimizer, scheduler = _stepped_model()
-    save_checkpoint(checkpoint_dir(tmp_path, 10), model, optimizer, scheduler, TrainerState(step=10))
+    save_checkpoint(checkpoint_dir(tmp_path, 10), model, optimizer, scheduler, TrainerState(step=10), RunConfig())
     half_written = checkpoint_dir(tmp_path, 20).with_name("step-0000020.tmp")
     half_written.mkdir()
     (half_written / "model.safetensors").write_bytes(b"truncated")
@@ -108,7 +109,7 @@ def test_pruning_keeps_the_best_k_and_the_newest(tmp_path):
     scores = {10: 0.9, 20: 0.5, 30: 0.7, 40: 0.8}
     state = TrainerState()
     for step, loss in scores.items():
-        save_checkpoint(checkpoint_dir(tmp_path, step), model, optimizer, scheduler, state)
+        save_checkpoint(checkpoint_dir(tmp_path, step), model, optimizer, scheduler, state, RunConfig())
         state.scores[f"step-{step:07d}"] = loss
     prune_checkpoints(tmp_path, state, keep_best=2, higher_is_better=False)
     kept = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
@@ -143,8 +144,8 @@ DAMAGE = {  # file -> what happens to it
 @pytest.mark.parametrize("name", DAMAGE)
 def test_a_damaged_latest_checkpoint_is_skipped_for_the_previous_one_with_a_warning(tmp_path, caplog, name):
     model, optimizer, scheduler = _stepped_model()
-    save_checkpoint(checkpoint_dir(tmp_path, 10), model, optimizer, scheduler, TrainerState(step=10))
-    save_checkpoint(checkpoint_dir(tmp_path, 20), model, optimizer, scheduler, TrainerState(step=20))
+    save_checkpoint(checkpoint_dir(tmp_path, 10), model, optimizer, scheduler, TrainerState(step=10), RunConfig())
+    save_checkpoint(checkpoint_dir(tmp_path, 20), model, optimizer, scheduler, TrainerState(step=20), RunConfig())
     DAMAGE[name](checkpoint_dir(tmp_path, 20) / name)
     fresh, fresh_optimizer, fresh_scheduler = _stepped_model()
     with caplog.at_level(logging.WARNING):
@@ -158,7 +159,7 @@ def test_a_damaged_latest_checkpoint_is_skipped_for_the_previous_one_with_a_warn
 def test_a_damaged_checkpoint_without_a_manifest_still_names_its_file(tmp_path):
     model, optimizer, scheduler = _stepped_model()
     directory = checkpoint_dir(tmp_path, 10)
-    save_checkpoint(directory, model, optimizer, scheduler, TrainerState(step=10))
+    save_checkpoint(directory, model, optimizer, scheduler, TrainerState(step=10), RunConfig())
     (directory / "manifest.json").unlink()  # as checkpoints saved before manifests
     DAMAGE["model.safetensors"](directory / "model.safetensors")
     with pytest.raises(DamagedCheckpoint, match="no intact checkpoint") as raised:

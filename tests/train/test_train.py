@@ -78,7 +78,7 @@ def test_kill_9_mid_run_then_the_same_command_resumes_and_finishes(tmp_path):
     def command(max_steps: int) -> list[str]:
         return [sys.executable, "-m", "newsbrief", "train", str(TINY_CONFIG), *tiny_overrides(output),
                 f"train.max_steps={max_steps}", "train.eval_every=5", "train.eval_max_examples=2",
-                "train.tensorboard=false"]
+                "train.tensorboard=false", "train.resume_accepts=[train.max_steps]"]
 
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     first = subprocess.Popen(command(400), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -90,7 +90,7 @@ def test_kill_9_mid_run_then_the_same_command_resumes_and_finishes(tmp_path):
     assert first.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     killed_at = max(int(p.name.split("-")[1]) for p in (output / "checkpoints").glob("step-*[0-9]"))
 
-    # Rerun with a near horizon so that the test stays short; resuming does not depend on it.
+    # Rerun with a near horizon, accepted by name, so that the test stays short; resuming does not depend on it.
     rerun = subprocess.run(command(killed_at + 5), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert f"resuming from {output / 'checkpoints'}" in rerun.stdout + rerun.stderr
