@@ -96,7 +96,7 @@ def test_an_unfinished_save_is_ignored_and_cleaned(tmp_path):
 def test_init_from_takes_a_checkpoint_folder_or_the_latest_checkpoint_of_a_run(tmp_path):
     model, optimizer, scheduler = _stepped_model()
     for step in (10, 20):
-        save_checkpoint(checkpoint_dir(tmp_path, step), model, optimizer, scheduler, TrainerState(step=step))
+        save_checkpoint(checkpoint_dir(tmp_path, step), model, optimizer, scheduler, TrainerState(step=step), RunConfig())
     earlier = checkpoint_dir(tmp_path, 10)
     assert init_weights_file(earlier) == earlier / "model.safetensors"
     assert init_weights_file(tmp_path) == checkpoint_dir(tmp_path, 20) / "model.safetensors"
