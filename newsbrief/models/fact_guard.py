@@ -20,7 +20,8 @@ one the article spells whole. Units, by the same rules for the article and the s
   article states (the value rule of `newsbrief.faithfulness`).
 Readability rules ride along, since a broken summary is as much a defect as an invented name: a
 closing bracket needs its opener, a summary ends with every bracket and double quote closed (or on the
-one it just opened, which the caller drops: `guard_marks.drop_trailing_opener`), "'t"
+one it just opened, which the caller drops: `guard_marks.drop_trailing_opener`; where the model would end
+inside one, the guard writes its closing mark in the end token's place), "'t"
 follows only an "n" ("didn't", never "Aids't"), no piece is glued onto a clitic ("Japan'SItuation"),
 and no word starts as the one before it ("Eddie Eddie").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in

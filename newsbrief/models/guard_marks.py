@@ -15,7 +15,7 @@ def brackets_after(open_: str | None, surface: str) -> str | None:
     """The brackets left open after `surface`; None when it closes one that is not open."""
     open_ = open_ or ""  # an article's stray ")" (a summary never gets one past the guard)
     for char in surface:
-        if char in "([{":
+        if char in _OPENERS.values():
             open_ += char
         elif char in _OPENERS:
             if not open_.endswith(_OPENERS[char]):
