@@ -19,9 +19,11 @@ import torch
 
 from newsbrief.config import DataConfig, SourceConfig
 from newsbrief.data_errors import DataError
+from newsbrief.faithful_targets import faithful_targets
 from newsbrief.gap_sentences import gap_sentence_example
 from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.labels import LabelSpace
+from newsbrief.models.guard_vocabulary import Vocabulary
 
 # Explicit, so that `map` does not cast ids back to a source's integer id column.
 CANONICAL_FEATURES = datasets.Features({
@@ -200,15 +202,22 @@ def read_corpora(config: DataConfig, splits: tuple[str, ...] = ("train", "valida
 
 def tokenize(dataset: datasets.Dataset, tokenizer, config: DataConfig, labels: LabelSpace) -> datasets.Dataset:
     """Token ids, summary targets, topic targets and masks; cached by `datasets` between runs."""
+    faithful = config.summary_targets == "faithful"
+    vocabulary = Vocabulary.of(tokenizer) if faithful else None
 
     def encode(batch: dict[str, list]) -> dict[str, list]:
         texts = [config.source_prefix + t for t in batch["text"]]
         model_inputs = tokenizer(texts, max_length=config.max_source_length, truncation=True,
-                                 return_token_type_ids=False)
+                                 return_token_type_ids=False, return_offsets_mapping=faithful)
         summaries = [s or "" for s in batch["summary"]]
-        targets = tokenizer(text_target=summaries, max_length=config.max_target_length, truncation=True)
+        if faithful:
+            targets = faithful_targets(tokenizer, texts, model_inputs, summaries, config.max_target_length,
+                                       vocabulary)
+            del model_inputs["offset_mapping"]
+        else:
+            targets = tokenizer(text_target=summaries, max_length=config.max_target_length, truncation=True)["input_ids"]
         # An example without a reference summary trains the topic head only.
-        model_inputs["labels"] = [ids if s else [] for ids, s in zip(targets["input_ids"], batch["summary"])]
+        model_inputs["labels"] = [ids if s else [] for ids, s in zip(targets, batch["summary"])]
         topic, mask = zip(*(labels.encode(t, s) for t, s in zip(batch["topics"], batch["source"])))
         model_inputs["topic_labels"] = list(topic)
         model_inputs["topic_mask"] = list(mask)

@@ -302,9 +302,8 @@ class NewsBrief:
                      for w in rows] if self.wordpiece else None
         articles = None
         if settings.fact_guard:
-            articles = [ArticleUnits(windows.input_ids[w], self._vocabulary, spellings[i].capitalised(),
-                                     spellings[i].acronyms()) if spellings else
-                        ArticleUnits(windows.input_ids[w], self._vocabulary) for i, w in enumerate(rows)]
+            articles = [ArticleUnits.read(windows.input_ids[w], self._vocabulary, spellings[i] if spellings else None)
+                        for i, w in enumerate(rows)]
         texts, pooled, blocked = self._generate(input_ids, attention_mask, settings, articles, spellings)
         if blocked:
             # Beam search can back out of a dead end that greedy decoding walked into; what it cannot

@@ -112,6 +112,14 @@ class ArticleUnits:
             self._add(closed)
         self._add(_close_all(tail))
 
+    @classmethod
+    def read(cls, ids: list[int], vocab: Vocabulary, spelling=None) -> "ArticleUnits":
+        """The units of an article's window; for an uncased vocabulary, its `infer.spelling.ArticleSpelling`
+        tells which tokens the article writes with a capital."""
+        if spelling is None:
+            return cls(ids, vocab)
+        return cls(ids, vocab, spelling.capitalised(), spelling.acronyms())
+
     def _add(self, closed: list[tuple[str, str]]) -> None:
         for kind, text in closed:
             if kind == "word":
@@ -136,6 +144,19 @@ class ArticleUnits:
     @cached_property
     def word_prefixes(self) -> set[str]:
         return {w[:i] for w in self.words for i in range(1, len(w) + 1)}
+
+    @cached_property
+    def stems(self) -> set[str]:
+        return {_stem(w) for w in self.words}
+
+    def spells(self, word: str, inflected: bool) -> bool:
+        """Whether the article has this word, or with `inflected`, another form of it ("boosts" for "boost",
+        "unveils" for "unveiled")."""
+        return word in self.words or (inflected and _stem(word) in self.stems)
+
+    def spells_start(self, word: str, inflected: bool) -> bool:
+        """Whether a word so far can still become one that `spells` accepts."""
+        return word in self.word_prefixes or (inflected and _stem(word) in self.stems)
 
 
 def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple[_Tail, list[tuple[str, str]], int]:
@@ -200,6 +221,14 @@ def _word_units(tail: _Tail) -> list[tuple[str, str]]:
     if tail.word_after is not None and tail.word in SCALES:
         units.append(("scaled", f"{tail.word_after} {tail.word}"))
     return units
+
+
+def _stem(word: str) -> str:
+    """A word without its inflection ("-s", "-ed", "-d", "-ing"), where at least 4 letters remain."""
+    for suffix in ("ing", "ed", "s", "d"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
 def _value(number: str) -> float | None:
@@ -277,6 +306,18 @@ class FactGuard(LogitsProcessor):
         masked[ends, self.eos_token_id] = 0.0
         return masked
 
+    def admits(self, article: int, summary: list[int]) -> bool:
+        """Whether the guard would let `summary` (token ids, special tokens skipped, an end token implied)
+        through for article `article`: the test of a training target (data.unsupported_targets)."""
+        units, tail, words_seen = self.articles[article], _Tail(), 0
+        tokens = [t for t in summary if t not in self.vocab.special]
+        for step, token in enumerate(tokens + [self.eos_token_id], start=1):
+            if not self._fits(tail, token, words_seen, units, last_step=step >= self.max_new_tokens):
+                return False
+            if token != self.eos_token_id:
+                tail, _, words_seen = _advance(tail, token, self.vocab, words_seen)
+        return True
+
     def ended_blocked(self, sequence: list[int]) -> bool:
         """Whether a decoded sequence (decoder start first) ends where the guard blocked it: in beam search
         one beam's dead end says nothing of the beam that won."""
@@ -351,7 +392,7 @@ class FactGuard(LogitsProcessor):
             return False
         if tail.ticker is None and ">" in self.vocab.surfaces[token]:  # closes no ticker: unbalanced
             return False
-        return after.word is None or not self._protected(after, units) or after.word in units.word_prefixes
+        return after.word is None or not self._protected(after, units) or units.spells_start(after.word, self._inflectable(after, units))
 
     def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits, protected: bool = False) -> bool:
         if kind == "number":
@@ -363,7 +404,13 @@ class FactGuard(LogitsProcessor):
             return text in units.tickers
         if kind == "open ticker":
             return False
-        return not (protected or self._protected(tail, units)) or text in units.words
+        return not (protected or self._protected(tail, units)) or units.spells(text, self._inflectable(tail, units))
+
+    def _inflectable(self, tail: _Tail, units: ArticleUnits) -> bool:
+        """A word the summary will spell in lower case, guarded only for being in pieces (uncased vocabulary):
+        a common word, which a headline may inflect. A name keeps the article's form."""
+        return not (self.vocab.cased or tail.word_dotted or tail.word_first_token in units.acronyms
+                    or tail.word_first_token in units.capitalised)
 
     def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
         if tail.word_dotted:
