@@ -7,6 +7,8 @@ that its source does not annotate is neither positive nor negative for it.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import random
 from pathlib import Path
@@ -16,6 +18,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import torch
+from datasets.fingerprint import Hasher
 
 from newsbrief.config import DataConfig, SourceConfig
 from newsbrief.data_errors import DataError
@@ -68,7 +71,8 @@ def read_split(source: SourceConfig, split: str | None, max_source_length: int =
     if source.max_examples is not None:
         raw = raw.select(range(min(source.max_examples, len(raw))))
     name = source.display_name()
-    canonical = raw.map(
+    canonical = _map(
+        raw,
         lambda batch: _canonical(batch, source, name),
         batched=True,
         remove_columns=raw.column_names,
@@ -171,7 +175,7 @@ def _gap_sentences(dataset: datasets.Dataset, name: str, split: str, window_word
             out["text"][-1], out["summary"][-1] = example
         return out
 
-    examples = dataset.map(cut, batched=True, features=CANONICAL_FEATURES, desc=f"gap sentences {name}/{split}")
+    examples = _map(dataset, cut, batched=True, features=CANONICAL_FEATURES, desc=f"gap sentences {name}/{split}")
     if len(examples) == 0:
         raise DataError(f"data source {name!r}: objective gap_sentences needs articles of two sentences or more "
                          f"(one of them stating only names and numbers the others do); no {split} article has them")
@@ -224,7 +228,23 @@ def tokenize(dataset: datasets.Dataset, tokenizer, config: DataConfig, labels: L
         model_inputs["length"] = [len(ids) for ids in model_inputs["input_ids"]]
         return model_inputs
 
-    return dataset.map(encode, batched=True, desc="tokenizing")
+    return _map(dataset, encode, batched=True, desc="tokenizing")
+
+
+def _map(dataset: datasets.Dataset, function, **kwargs: Any) -> datasets.Dataset:
+    """`dataset.map`, its cache keyed by this package's source too: `datasets` hashes the mapped function's
+    own code, but pickles the functions it calls by name, so a change to the rules they hold (the fact
+    guard that filters targets, gap sentences, labels) would be handed the old code's cached result."""
+    fingerprint = Hasher.hash([dataset._fingerprint, Hasher.hash(function), kwargs, _package_source_hash()])
+    return dataset.map(function, new_fingerprint=fingerprint, **kwargs)
+
+
+@functools.cache
+def _package_source_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def concatenate(parts: dict[str, datasets.Dataset]) -> datasets.Dataset:

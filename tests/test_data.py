@@ -231,3 +231,31 @@ def test_grouping_by_length_cuts_padding():
     grouped = padding(epoch_batches(LENGTHS, 8, seed=1, epoch=0, group_by_length=True), LENGTHS)
     shuffled = padding(epoch_batches(LENGTHS, 8, seed=1, epoch=0, group_by_length=False), LENGTHS)
     assert grouped < 0.1 * shuffled
+
+
+class Casing:
+    """A stand-in for the package's rules that a mapped function calls (a class, as the fact guard is)."""
+
+    shout = True
+
+    @classmethod
+    def apply(cls, text: str) -> str:
+        return text.upper() if cls.shout else text.lower()
+
+
+def test_a_change_to_the_packages_code_is_not_handed_the_old_codes_cached_map(tmp_path, monkeypatch):
+    """`datasets` pickles the functions that a mapped function calls by name: without the package's source
+    in the cache key, a change to them (say, to the fact guard that filters targets) would go unseen."""
+    import newsbrief.data as data
+
+    (tmp_path / "rows.jsonl").write_text('{"text": "Acme"}\n')
+    rows = datasets.load_dataset("json", data_files=str(tmp_path / "rows.jsonl"), split="train",
+                                 cache_dir=str(tmp_path / "cache"))
+
+    def cased(batch):
+        return {"cased": [Casing.apply(t) for t in batch["text"]]}
+
+    assert data._map(rows, cased, batched=True)["cased"] == ["ACME"]
+    monkeypatch.setattr(Casing, "shout", False)
+    monkeypatch.setattr(data, "_package_source_hash", lambda: "the package's source, edited")
+    assert data._map(rows, cased, batched=True)["cased"] == ["acme"]

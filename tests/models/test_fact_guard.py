@@ -262,3 +262,27 @@ def test_no_word_is_said_twice_in_a_row(tokenizer):
     assert vocab.surfaces[said].lower() == "said"  # one token in each vocabulary here
     assert said not in allowed_ids(tokenizer, guard, "Acme said")
     assert said in allowed_ids(tokenizer, guard, "Acme")
+
+
+def admitted(tokenizer, article: str, summary: str) -> bool:
+    _, guard = open_guard(tokenizer, article)
+    return guard.admits(0, tokenizer(summary, add_special_tokens=False)["input_ids"])
+
+
+def test_a_written_summary_is_admitted_exactly_when_the_guard_would_let_each_of_its_tokens_through(tokenizer):
+    assert admitted(tokenizer, ARTICLE, "Acme sold 1,500 phones to Initech")
+    assert not admitted(tokenizer, ARTICLE, "Acme sold 1,500 phones to Globex")  # an invented name
+    assert not admitted(tokenizer, ARTICLE, "Acme sold 1,700 phones")  # an invented number
+    assert not admitted(tokenizer, ARTICLE, "Acme sold (phones")  # ends with a bracket open
+
+
+def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but_a_name_may_not():
+    """Uncased WordPiece guards a word in pieces like a name ("boosts" is "boost ##s"): a headline's
+    "boosts" from the article's "boost" is no invention; "Acmes" from "Acme" would be a new name."""
+    tokenizer = load_tokenizer(ModelConfig())
+    article = "Acme said the plan would boost sales. The firm unveiled it on Monday."
+    assert tokenizer.tokenize("boosts") == ["boost", "##s"] and len(tokenizer.tokenize("unveils")) > 1
+    assert admitted(tokenizer, article, "plan boosts sales")
+    assert admitted(tokenizer, article, "firm unveils plan")
+    assert not admitted(tokenizer, article, "plan boosts acmes")
+    assert not admitted(tokenizer, article, "sluggish sales")  # no form of it in the article
