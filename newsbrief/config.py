@@ -109,8 +109,7 @@ class DataConfig:
     source_prefix: str = ""
     """Text put before every article (T5 checkpoints expect "summarize: ")."""
     summary_targets: Literal["all", "faithful"] = "all"
-    """faithful: a target with a name or number that the article's window lacks is repaired (tickers and a
-    trailing credit dropped) or trains topics only (newsbrief/faithful_targets.py)."""
+    """faithful: a target stating what the article's window lacks is repaired or trains topics only (faithful_targets.py)."""
     min_label_count: int = 1
     """Labels seen fewer times in training data are left out of the label space."""
     split_seed: int = 0

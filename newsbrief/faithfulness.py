@@ -5,8 +5,9 @@ Names: words that start with a capital and are not capitalised only because they
 acronyms (two or more capitals, dots allowed: "IBM", "U.S."), and tickers ("<CBCO>", in any case:
 a model that writes "< st >" names a stock). A sentence's first word counts as a
 name only when it looks like one anyway: an acronym, a capital inside it ("McDonald") or a possessive
-("Smith's"). A name is supported when the article has the same word in any case ("BAHIA" supports
-"Bahia") once dots, apostrophes and a clitic ("'s", "'t") are dropped, so "U.S." and "US" are one name.
+("Smith's"). Months and weekdays are names in any case (CALENDAR_NAMES). A name is supported when
+the article has the same word in any case ("BAHIA" supports "Bahia") once dots, apostrophes and a
+clitic ("'s", "'t") are dropped, so "U.S." and "US" are one name.
 
 Numbers: a run of digits with "," or "." inside (and a leading "$", "£" or "€"), with a scale word
 after it ("mln", "million", "bn", "billion", "trillion", "thousand", "k") or glued to it ("1.13bn"). A
@@ -34,6 +35,11 @@ _DIGITS_AND_SCALE = r"[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALE
 _NUMBER = re.compile(r"(?<![\w.,])" + _DIGITS_AND_SCALE, re.IGNORECASE)
 # An article's number may be glued to letters ("$NZ13.04 million", "A320"): it still states the value.
 _ARTICLE_NUMBER = re.compile(r"(?<![\d.,])" + _DIGITS_AND_SCALE, re.IGNORECASE)
+CALENDAR_NAMES = frozenset({
+    "january", "february", "april", "june", "july", "august", "september", "october", "november", "december",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+"""Names in any case: a summary's "september" dates a story as much as "September" does, and an uncased
+model writes it so. ("May" and "March" are verbs too: only the capital makes them names.)"""
 _WORD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\b\.?|[^\W\d_][\w'’]*")
 _ACRONYM = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?|[A-Z][A-Z0-9&]+")
 _TICKER = re.compile(r"<([^<>\n]{1,24})>")
@@ -92,7 +98,7 @@ def ticker_key(inside: str) -> str:
 
 
 def _is_name(word: str, sentence_initial: bool) -> bool:
-    if _ACRONYM.fullmatch(word):
+    if _ACRONYM.fullmatch(word) or name_key(word) in CALENDAR_NAMES:
         return True
     if not word[0].isupper():
         return False

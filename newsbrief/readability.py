@@ -4,7 +4,8 @@
   a space before punctuation ("rose 5 %", "cut ,"), a space inside a bracket's edge ("<Bb >"), a
   spaced clitic ("Japan ' s") or a "'t" that follows no "n" ("Aids't");
 - repeated word: the same word twice in a row ("the the");
-- unbalanced: a bracket without its partner, or an odd number of double quotes.
+- unbalanced: a bracket without its partner, an odd number of double quotes, or a stray apostrophe after
+  a word ("Prime election' set": no clitic after it, no plural "s" before it, no single quote it closes).
 A summary can have several; each kind is counted once per summary.
 """
 
@@ -26,6 +27,8 @@ _SPACING = [
 ]
 _REPEATED = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
 _PAIRS = ("()", "[]", "{}", "<>")
+_STRAY_APOSTROPHE = re.compile(r"(?<=[^\W\dsS_])['’](?=\s|$)")
+_OPENING_QUOTE = re.compile(r"(?:^|\s)['’]\w")
 
 
 def defects(summary: str) -> set[str]:
@@ -35,6 +38,10 @@ def defects(summary: str) -> set[str]:
         found.add("spacing")
     if _REPEATED.search(summary):
         found.add("repeated_word")
-    if any(summary.count(a) != summary.count(b) for a, b in _PAIRS) or summary.count('"') % 2:
+    if any(summary.count(a) != summary.count(b) for a, b in _PAIRS) or summary.count('"') % 2 or _stray_apostrophe(summary):
         found.add("unbalanced")
     return found
+
+
+def _stray_apostrophe(summary: str) -> bool:
+    return any(not _OPENING_QUOTE.search(summary, 0, m.start()) for m in _STRAY_APOSTROPHE.finditer(summary))

@@ -16,6 +16,7 @@ from newsbrief.readability import defects
     ("Shares rise in in Tokyo", "repeated_word"),
     ("Oil prices rise (OPEC", "unbalanced"),
     ('Minister says "no deal', "unbalanced"),
+    ("Prime election' set for general elections", "unbalanced"),
 ])
 def test_each_defect_is_found(summary, kind):
     assert kind in defects(summary)
@@ -32,6 +33,8 @@ def test_each_defect_is_found(summary, kind):
     "Sales of 1,500 cars in May",
     "U.S. M-1 money supply falls in week",
     "F. W. Woolworth sales up",
+    "SA unveils 'more for all' budget",              # a single quote, closed
+    "Board doubles shareholders' payout",           # a plural's possessive
 ])
 def test_clean_summaries_are_not_flagged(summary):
     assert defects(summary) == set()

@@ -14,6 +14,7 @@ one the article spells whole. Units, by the same rules for the article and the s
   common words whole, so the names a model invents, "Mourinos", "Daiwai", are spelled in pieces) or
   one whose first piece the article writes with a capital (the summary will show it so), and even
   as the summary's first word when the article writes it as an acronym ("EC").
+- a month or weekday ("september", CALENDAR_NAMES of `newsbrief.faithfulness`) is a name in any case;
 - initials: single letters joined by dots ("U.S.", the "J." of "J. Morgan") are one word, always protected,
   spelled whole with their last dot (never "U.S, Japan");
 - a scale: a word right after a number that scales it ("40.3 billion", "53.42m") must give a value the
@@ -40,7 +41,7 @@ from functools import cached_property
 import torch
 from transformers import LogitsProcessor
 
-from newsbrief.faithfulness import CLITICS, SCALES, number_value
+from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS, SCALES, number_value
 from newsbrief.models.guard_marks import BAD_CLITIC, CLOSERS, brackets_after
 from newsbrief.models.guard_vocabulary import Vocabulary
 
@@ -413,7 +414,7 @@ class FactGuard(LogitsProcessor):
                     or tail.word_first_token in units.capitalised)
 
     def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
-        if tail.word_dotted:
+        if tail.word_dotted or tail.word in CALENDAR_NAMES:
             return True
         if self.vocab.cased:
             return tail.word_acronym or (tail.word_capitalised and not tail.word_is_first)

@@ -286,3 +286,12 @@ def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but
     assert admitted(tokenizer, article, "firm unveils plan")
     assert not admitted(tokenizer, article, "plan boosts acmes")
     assert not admitted(tokenizer, article, "sluggish sales")  # no form of it in the article
+
+
+def test_a_month_or_weekday_is_a_name_in_any_case(tokenizer):
+    """An uncased model writes "september" where its article says "Thursday": a date invented in lower case."""
+    article = "Oil prices rose on Thursday after a deal in Vienna."
+    assert not admitted(tokenizer, article, "Oil prices rise in september")
+    assert not admitted(tokenizer, article, "Oil prices rise on friday")
+    assert admitted(tokenizer, article, "Oil prices rise on thursday")
+    assert admitted(tokenizer, article, "Oil prices rise in Vienna")
