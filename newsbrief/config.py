@@ -109,7 +109,7 @@ class DataConfig:
     source_prefix: str = ""
     """Text put before every article (T5 checkpoints expect "summarize: ")."""
     summary_targets: Literal["all", "faithful"] = "all"
-    """faithful: a target stating what the article's window lacks is repaired or trains topics only (faithful_targets.py)."""
+    """faithful: a target stating what the article's window lacks is repaired, or trains topics only."""
     min_label_count: int = 1
     """Labels seen fewer times in training data are left out of the label space."""
     split_seed: int = 0

@@ -219,7 +219,8 @@ def tokenize(dataset: datasets.Dataset, tokenizer, config: DataConfig, labels: L
                                        vocabulary)
             del model_inputs["offset_mapping"]
         else:
-            targets = tokenizer(text_target=summaries, max_length=config.max_target_length, truncation=True)["input_ids"]
+            targets = tokenizer(text_target=summaries, max_length=config.max_target_length,
+                                truncation=True)["input_ids"]
         # An example without a reference summary trains the topic head only.
         model_inputs["labels"] = [ids if s else [] for ids, s in zip(targets, batch["summary"])]
         topic, mask = zip(*(labels.encode(t, s) for t, s in zip(batch["topics"], batch["source"])))

@@ -38,7 +38,8 @@ def defects(summary: str) -> set[str]:
         found.add("spacing")
     if _REPEATED.search(summary):
         found.add("repeated_word")
-    if any(summary.count(a) != summary.count(b) for a, b in _PAIRS) or summary.count('"') % 2 or _stray_apostrophe(summary):
+    if (any(summary.count(a) != summary.count(b) for a, b in _PAIRS) or summary.count('"') % 2
+            or _stray_apostrophe(summary)):
         found.add("unbalanced")
     return found
 
