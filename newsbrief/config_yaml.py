@@ -26,15 +26,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml_file(path: Path) -> Any:
-    """The plain data of a YAML file; ConfigError naming the file (and line) when it cannot be read as one."""
+def read_yaml_file(path: Path, what: str = "config") -> Any:
+    """The plain data of a YAML file; ConfigError naming `what` it is, the file (and line) when it cannot be
+    read as one."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ConfigError(f"config: {path}: not UTF-8 text (byte {error.start})") from None
+        raise ConfigError(f"{what}: {path}: not UTF-8 text (byte {error.start})") from None
     except OSError as error:
-        raise ConfigError(f"config: {path}: cannot read it ({error.strerror or error})") from None
-    return parse_yaml(text, f"config: {path}")
+        raise ConfigError(f"{what}: {path}: cannot read it ({error.strerror or error})") from None
+    return parse_yaml(text, f"{what}: {path}")
 
 
 def parse_yaml(text: str, where: str) -> Any:

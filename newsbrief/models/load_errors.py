@@ -11,3 +11,8 @@ class NotAModelDirectory(ModelLoadError, FileNotFoundError):
 
 class UntrustedCodeError(ModelLoadError, PermissionError):
     """A model directory would run its own Python, and the caller did not allow it."""
+
+
+class BadModelConfig(ModelLoadError, ValueError):
+    """A model directory whose newsbrief.yaml does not read as a run config: the model is at fault, not the
+    caller's config, so it is not a ConfigError."""

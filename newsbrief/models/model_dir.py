@@ -24,17 +24,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-import yaml
 from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
 from newsbrief.config import RunConfig, save_config
-from newsbrief.config_parsing import from_dict
+from newsbrief.config_parsing import ConfigError, from_dict
+from newsbrief.config_yaml import read_yaml_file
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, share_encoder_weights
 from newsbrief.models.frozen_summarizer import load_frozen_summarizer, save_encoder_layers
-from newsbrief.models.load_errors import NotAModelDirectory, UntrustedCodeError
+from newsbrief.models.load_errors import BadModelConfig, NotAModelDirectory, UntrustedCodeError
 from newsbrief.models.lora import ADAPTER_WEIGHTS, load_adapter, save_adapter
 from newsbrief.models.multitask import NewsBriefModel
 from newsbrief.models.topic_head import TopicHead
@@ -118,8 +118,17 @@ def check_model_directory(directory: Path) -> None:
 
 def read_run_config(directory: Path) -> RunConfig:
     """The resolved config the model was trained with (newsbrief.yaml): its backbone and training sources
-    for the model card and evaluation; the engine itself keeps only the sections it reads."""
-    return from_dict(RunConfig, yaml.safe_load((directory / CONFIG_FILE).read_text()), "")
+    for the model card and evaluation; the engine itself keeps only the sections it reads. A file that does
+    not read as one (its YAML, a key, a type) is one line naming it and the problem."""
+    path = directory / CONFIG_FILE
+    try:
+        raw = read_yaml_file(path, "model config")
+    except ConfigError as error:  # it names the file, and the line where there is one
+        raise BadModelConfig(str(error)) from None
+    try:
+        return from_dict(RunConfig, raw, "")
+    except ConfigError as error:  # it names the key
+        raise BadModelConfig(f"model config: {path}: {error}") from None
 
 
 def load_model(directory: str | Path, device: str | torch.device = "cpu",

@@ -74,9 +74,13 @@ def test_a_crash_during_the_export_leaves_the_previous_model_whole_and_a_rerun_e
     assert sorted(p.name for p in model_dir.parent.iterdir() if p.name.startswith("model")) == ["model"]
 
 
-def test_kill_9_during_the_export_then_a_rerun_gives_a_whole_model(tmp_path):
+@pytest.mark.parametrize("earlier", [False, True], ids=["first export", "over an earlier export"])
+def test_kill_9_during_the_export_then_a_rerun_gives_a_whole_model(tiny_config, tmp_path, earlier):
     output = tmp_path / "run"
     command = [sys.executable, "-m", "newsbrief", "train", str(TINY_CONFIG), *tiny_overrides(output), *SHORT]
+    if earlier:  # the killed run goes on from it to export again
+        exported = digests(train(tiny_config(*SHORT)))
+        command += ["train.max_steps=4", "train.resume_accepts=[train.max_steps]"]
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
     first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
@@ -85,8 +89,14 @@ def test_kill_9_during_the_export_then_a_rerun_gives_a_whole_model(tmp_path):
         time.sleep(0.002)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    assert not (output / "model").exists()  # nothing that could load half an export
+    if earlier:  # the earlier export, whole, and it loads
+        assert digests(output / "model") == exported
+        assert NewsBrief.from_pretrained(output / "model").predict(["Acme Corp said profit rose."])[0].summary is not None
+    else:
+        assert not (output / "model").exists()  # nothing that could load half an export
     rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert not (output / "model.tmp").exists() and (output / "model" / "README.md").is_file()
     assert NewsBrief.from_pretrained(output / "model").predict(["Acme Corp said profit rose."])[0].summary is not None
+    if earlier:
+        assert digests(output / "model") != exported and "steps: 4" in (output / "model" / "README.md").read_text()
