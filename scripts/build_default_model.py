@@ -36,6 +36,9 @@ learns to write a short, abstractive line rather than to copy a paragraph. The B
 are extracts of about 46% of the article (172 words on average), which would teach the model to
 copy its first paragraphs. Reuters headlines are in capitals; the model's tokenizer is uncased, and
 `newsbrief/infer/spelling.py` gives each summary word the case and spacing it has in the article.
+Only faithful headlines are targets (`data.summary_targets: faithful`): one that states a name or number
+the article's first 128 tokens lack (a Reuters ticker, an earnings quarter the body's table leaves out)
+loses its tickers and trailing credit where that is enough, and otherwise trains the topics only.
 """
 
 ROOT = Path(__file__).parents[1]

@@ -23,7 +23,8 @@ Readability rules ride along, since a broken summary is as much a defect as an i
 closing bracket needs its opener, a summary ends with every bracket and double quote closed (or on the
 one it just opened, which the caller drops: `guard_marks.drop_trailing_opener`; where the model would end
 inside one, the guard writes its closing mark in the end token's place), "'t"
-follows only an "n" ("didn't", never "Aids't"), no piece is glued onto a clitic ("Japan'SItuation"),
+follows only an "n" ("didn't", never "Aids't"), an apostrophe after a word is a clitic's or a plural's
+("Japan's", "elections'", never "Prime election' set"), no piece is glued onto a clitic ("Japan'SItuation"),
 and no word starts as the one before it ("Eddie Eddie").
 It works on token strings, so WordPiece, byte-level BPE (BART) and SentencePiece (T5) alike, and in
 the greedy loop (which passes the rows still decoding) as in `generate`'s beam search. The best
@@ -42,7 +43,7 @@ import torch
 from transformers import LogitsProcessor
 
 from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS, SCALES, number_value
-from newsbrief.models.guard_marks import BAD_CLITIC, CLOSERS, brackets_after
+from newsbrief.models.guard_marks import BAD_CLITIC, CLOSERS, DANGLING_APOSTROPHE, brackets_after
 from newsbrief.models.guard_vocabulary import Vocabulary
 
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
@@ -365,6 +366,8 @@ class FactGuard(LogitsProcessor):
         return closer
 
     def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
+        if DANGLING_APOSTROPHE.search(tail.recent) and self.vocab.surfaces[token].lower() not in CLITICS:
+            return False
         if token in self.vocab.special:
             return (tail.balanced() or tail.ends_on_its_only_opener()) and all(
                 self._supported(kind, text, tail, units) for kind, text in _close_all(tail))

@@ -1,4 +1,5 @@
 """The marks a guarded summary keeps in order: brackets closed on their openers, "'t" after an "n" only,
+an apostrophe after a word only before a clitic or after a plural,
 and no quote or bracket left dangling at the end (models/fact_guard.py reads these as it decodes)."""
 
 from __future__ import annotations
@@ -6,6 +7,9 @@ from __future__ import annotations
 import re
 
 BAD_CLITIC = re.compile(r"(?<![n'’])['’]t$", re.IGNORECASE)  # "Aids't"; the summary's text, spaces dropped
+DANGLING_APOSTROPHE = re.compile(r"[^\W\dsS_]['’]$")
+"""An apostrophe after a word that is no plural ("election'"): a clitic must follow it ("'s", "'t"), or
+it is a stray mark ("Prime election' set"; newsbrief/readability.py); the summary's text, spaces dropped."""
 CLOSERS = {"(": ")", "[": "]", "{": "}", '"': '"'}
 """The mark that closes each opening one."""
 _OPENERS = {close: open_ for open_, close in CLOSERS.items() if close != open_}

@@ -295,3 +295,11 @@ def test_a_month_or_weekday_is_a_name_in_any_case(tokenizer):
     assert not admitted(tokenizer, article, "Oil prices rise on friday")
     assert admitted(tokenizer, article, "Oil prices rise on thursday")
     assert admitted(tokenizer, article, "Oil prices rise in Vienna")
+
+
+def test_an_apostrophe_after_a_word_is_a_clitics_or_a_plurals(tokenizer):
+    article = "Japan's elections' results came on Monday, and the prime minister set a date."
+    assert not admitted(tokenizer, article, "Prime minister' set date")
+    assert not admitted(tokenizer, article, "Prime minister set date'")
+    assert admitted(tokenizer, article, "Japan's prime minister set date")
+    assert admitted(tokenizer, article, "elections' prime minister set date")
