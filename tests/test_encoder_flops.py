@@ -1,6 +1,6 @@
 """benchmarks/encoder_flops.py: the encoder's matmul FLOPs from its shapes, by hand and by torch's own counter."""
 
-import importlib.util
+import importlib
 
 import pytest
 import torch
@@ -8,12 +8,10 @@ import torch
 from tests.conftest import ROOT
 
 
-@pytest.fixture(scope="module")
-def flops():
-    spec = importlib.util.spec_from_file_location("encoder_flops", ROOT / "benchmarks" / "encoder_flops.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def flops(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # the benchmarks import each other by name
+    return importlib.import_module("encoder_flops")
 
 
 def test_a_hand_counted_encoder(flops):
