@@ -67,7 +67,7 @@ def test_a_baseline_with_other_settings_and_no_directory_of_its_own_is_the_model
     from newsbrief.config import SourceConfig
     from newsbrief.evaluation import evaluate
 
-    source = SourceConfig(path=str(ROOT / "tests/fixtures/tiny_wire.jsonl"), max_examples=2)
+    source = SourceConfig(path=str(ROOT / "tests/fixtures/tiny_wire.jsonl"), summary_column="title", max_examples=2)
     report = evaluate(tiny_model_dir, source, baseline_generation={"fact_guard": False}, resamples=20).report
     assert report["baseline_model_path"] == str(tiny_model_dir)
     with pytest.raises(ValueError, match="load setting 'dtpye': unknown"):
