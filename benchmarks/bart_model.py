@@ -91,6 +91,19 @@ def end_rows_early(folder: Path, texts: list[str], mean_tokens: float, max_lengt
     model.save_pretrained(folder)
 
 
+def tiny_model(folder: Path) -> Path:
+    """A tiny random BART (d_model 64, 1+1 layers, MiniLM's WordPiece, 32 new tokens) as a NewsBrief model
+    directory in `folder`: the model's share of a job at its smallest, and a smoke test's model."""
+    from transformers import AutoTokenizer
+
+    from newsbrief.infer.engine import DEFAULT_MODEL
+
+    build_bart(AutoTokenizer.from_pretrained(DEFAULT_MODEL), folder / "bart", d_model=64, layers=1, new_tokens=32,
+               max_length=512, seed=0)
+    make_newsbrief_dir(folder / "bart", folder / "tiny", new_tokens=32, batch_size=32, max_length=512, seed=0)
+    return folder / "tiny"
+
+
 NEVER = -1e4
 """The output-layer bias of ids no text can hold: large enough for bf16, never chosen."""
 

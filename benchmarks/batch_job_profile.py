@@ -25,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 
 from articles import real_articles
+from bart_model import tiny_model
 from newsbrief.cli import main as newsbrief_main
 
 MODEL_CALLS = {"brief", "pooled_states", "topic_probs"}
@@ -75,18 +76,6 @@ class MainThreadSampler:
 def _name(code) -> str:
     path = Path(code.co_filename)
     return f"{path.parent.name}/{path.name}:{code.co_name}"
-
-
-def tiny_model(folder: Path) -> Path:
-    from transformers import AutoTokenizer
-
-    from bart_model import build_bart, make_newsbrief_dir
-    from newsbrief.infer.engine import DEFAULT_MODEL
-
-    build_bart(AutoTokenizer.from_pretrained(DEFAULT_MODEL), folder / "bart", d_model=64, layers=1, new_tokens=32,
-               max_length=512, seed=0)
-    make_newsbrief_dir(folder / "bart", folder / "tiny", new_tokens=32, batch_size=32, max_length=512, seed=0)
-    return folder / "tiny"
 
 
 def main() -> None:

@@ -37,10 +37,11 @@ fi
 measure batch_job_memory python benchmarks/batch_job_memory.py          # ~2 min
 measure ray_overhead python benchmarks/ray_overhead.py
 measure greedy_syncs python benchmarks/greedy_syncs.py                  # ~1 min
+measure encoder_limit python benchmarks/encoder_limit.py                # the embedded model; not yet timed
 
 echo
 echo "== the cited figures (whole outputs in $LOGS/)"
-grep -H -E "ratio|growth|fact guard|encoder pass alone|syncs/step|s a step" "$LOGS"/*.log
+grep -H -E "ratio|growth|fact guard|encoder pass alone|syncs/step|s a step|matmul limit" "$LOGS"/*.log
 if [ ${#failed[@]} -gt 0 ]; then
     echo "not measured: ${failed[*]}"
     exit 1

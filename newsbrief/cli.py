@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     verbosity = argparse.ArgumentParser(add_help=False)
     verbosity.add_argument("--verbose", action="store_true",
                            help="show the libraries' loading bars, warnings and info logs (quiet by default)")
+    loading = argparse.ArgumentParser(add_help=False)
+    settings = loading.add_argument_group("how the model runs")
+    settings.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
+    settings.add_argument("--dtype", default="auto", help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
+    settings.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
+    settings.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
 
     train = commands.add_parser("train", help="fine-tune a model from a YAML config", parents=[verbosity],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("overrides", nargs="*", help="key.sub=value settings applied after the file")
 
     evaluate = commands.add_parser("evaluate", help="a report of a model on a data file: JSON and Markdown",
-                                   parents=[verbosity],
+                                   parents=[verbosity, loading],
                                    description="ROUGE with bootstrap intervals beside Lead-k and first-words "
                                                "baselines, topic F1, threshold sweep, calibration, lengths.",
                                    epilog=EXIT_HELP)
@@ -66,6 +72,12 @@ def main(argv: list[str] | None = None) -> None:
                                "the report says how it was drawn")
     evaluate.add_argument("--baseline-model", default=None,
                           help="a second model directory, compared with a paired bootstrap on the same examples")
+    evaluate.add_argument("--baseline-dtype", default=None,
+                          help="compare the model with itself (or --baseline-model) loaded in this dtype: "
+                               "--dtype bf16 --baseline-dtype fp32 judges bf16 against fp32")
+    evaluate.add_argument("--baseline-int8", action=argparse.BooleanOptionalAction, default=None,
+                          help="compare the model with itself (or --baseline-model) with int8 linear layers or "
+                               "without: --int8 --no-baseline-int8 judges int8 against fp32")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resamples and the sample")
     evaluate.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                           help="override the models' inference.long_articles")
@@ -76,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
                           help="folder for report.json and report.md (default: the JSON report on stdout)")
 
     predict = commands.add_parser("predict", help="brief every article of JSONL, CSV or Parquet files",
-                                  parents=[verbosity],
+                                  parents=[verbosity, loading],
                                   description="Brief every article; run it again after a crash to resume.",
                                   epilog=EXIT_HELP)
     predict.add_argument("--model", default=None, help="model directory (default: the embedded model)")
@@ -98,10 +110,6 @@ def main(argv: list[str] | None = None) -> None:
     predict.add_argument("--chunk-size", type=_positive_int, default=None,
                          help="articles sorted into model batches, briefed and written together: no batch holds more "
                               "(default 256 on a CPU, 4096 on a GPU)")
-    predict.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
-    predict.add_argument("--dtype", default="auto", help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
-    predict.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
-    predict.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
     predict.add_argument("--trust-remote-code", action="store_true", help=TRUST_HELP)
     predict.add_argument("--long-articles", choices=["truncate", "chunk"], default=None,
                          help="override the model's inference.long_articles")
@@ -153,10 +161,15 @@ def _evaluate(args: argparse.Namespace) -> None:
     source = SourceConfig(path=args.data, text_column=args.text_column, summary_column=args.summary_column,
                           topics_column=args.topics_column, split_column=args.split_column,
                           max_examples=args.max_examples)
+    from newsbrief.evaluation.verdict import verdict_line
+
     generation = {} if args.fact_guard is None else {"fact_guard": args.fact_guard}
+    baseline_load = {key: value for key, value in (("dtype", args.baseline_dtype), ("int8", args.baseline_int8))
+                     if value is not None}
     report = evaluate(args.model, source, args.split, args.baseline_model, args.seed, progress=True,
                       long_articles=args.long_articles, generation=generation,
-                      trust_remote_code=args.trust_remote_code).report
+                      trust_remote_code=args.trust_remote_code, load=_load_settings(args),
+                      baseline_load=baseline_load).report
     text = json.dumps(report, indent=2)
     if not args.out:
         print(text)
@@ -166,14 +179,15 @@ def _evaluate(args: argparse.Namespace) -> None:
     (out / "report.json").write_text(text + "\n")
     (out / "report.md").write_text(render_markdown(report))
     print(f"report written to {out / 'report.json'} and {out / 'report.md'}")
+    if "comparison" in report:
+        print(verdict_line(report["comparison"]["verdict"]))
 
 
 def _predict(args: argparse.Namespace) -> None:
     from newsbrief.infer.batch_job import find_inputs, predict_files, print_summary
     from newsbrief.infer.engine import load_briefer
 
-    load = {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile,
-            "trust_remote_code": args.trust_remote_code,
+    load = {**_load_settings(args), "trust_remote_code": args.trust_remote_code,
             "long_articles": args.long_articles, "batch_size": args.batch_size,
             "max_batch_tokens": args.max_batch_tokens}
     on_ray = {name: getattr(args, name) for name in RAY_OPTIONS if getattr(args, name) is not None}
@@ -204,6 +218,11 @@ TRUST_HELP = ("let the model directory run its own Python code (an auto_map in i
 
 RAY_OPTIONS = ("output_format", "actors", "gpus_per_actor", "cpus_per_actor", "address")
 """`newsbrief predict` options of the Ray engine, by their names in predict_with_ray."""
+
+
+def _load_settings(args: argparse.Namespace) -> dict:
+    """The options of the "how the model runs" group, by their names in load_briefer."""
+    return {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile}
 
 
 def _positive_int(text: str) -> int:

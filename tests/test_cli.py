@@ -43,6 +43,37 @@ def test_evaluate_with_a_baseline_model_writes_reproducible_reports(tiny_model_d
     assert "## Summaries: ROUGE F1" in markdown and "## Model against baseline model" in markdown
 
 
+def test_evaluate_judges_a_load_setting_against_the_model_itself(tiny_model_dir, tmp_path, capsys):
+    data = str(ROOT / "tests/fixtures/tiny_wire.jsonl")
+    main(["evaluate", "--model", str(tiny_model_dir), "--data", data, "--dtype", "fp32", "--baseline-dtype", "fp32",
+          "--out", str(tmp_path / "same")])
+    assert "Verdict: acceptable: none of the" in capsys.readouterr().out
+    report = json.loads((tmp_path / "same" / "report.json").read_text())
+    assert report["baseline_model_path"] == str(tiny_model_dir)  # the model itself, not the embedded one
+    assert report["load"] == report["baseline_load"] == {"device": "cpu", "dtype": "float32", "int8": False,
+                                                         "compile": False}
+    comparison = report["comparison"]
+    assert comparison["verdict"]["acceptable"] and "topics.micro_f1" in comparison["verdict"]["compared"]
+    for section in ("rouge", "topics", "faithfulness"):
+        assert all(r["difference"] == r["low"] == r["high"] == 0 for r in comparison[section].values()), section
+
+    main(["evaluate", "--model", str(tiny_model_dir), "--data", data, "--int8", "--no-baseline-int8"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["load"]["int8"] and not report["baseline_load"]["int8"]
+    assert "verdict" in report["comparison"]
+
+
+def test_a_baseline_with_other_settings_and_no_directory_of_its_own_is_the_model_itself(tiny_model_dir):
+    from newsbrief.config import SourceConfig
+    from newsbrief.evaluation import evaluate
+
+    source = SourceConfig(path=str(ROOT / "tests/fixtures/tiny_wire.jsonl"), summary_column="title", max_examples=2)
+    report = evaluate(tiny_model_dir, source, baseline_generation={"fact_guard": False}, resamples=20).report
+    assert report["baseline_model_path"] == str(tiny_model_dir)
+    with pytest.raises(ValueError, match="load setting 'dtpye': unknown"):
+        evaluate(tiny_model_dir, source, baseline_load={"dtpye": "bf16"})
+
+
 def test_evaluate_reads_long_articles_as_asked(tiny_model_dir, tmp_path, capsys):
     long_article = " ".join(f"Oil prices rose for the {i}th day as supply fell." for i in range(12))  # ~4 windows
     data = tmp_path / "long.jsonl"

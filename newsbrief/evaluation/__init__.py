@@ -15,7 +15,7 @@ from newsbrief.evaluation.markdown import render_markdown
 from newsbrief.evaluation.predictions import Predictions, Split, predict_split
 from newsbrief.evaluation.report import build_report
 from newsbrief.evaluation.sampling import describe, stratified_sample
-from newsbrief.infer.engine import load_briefer
+from newsbrief.infer.engine import NewsBrief, load_briefer
 from newsbrief.models.model_dir import read_run_config
 
 __all__ = ["Evaluation", "evaluate", "render_markdown"]
@@ -33,7 +33,8 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str | No
              baseline_model_dir: str | Path | None = None, seed: int = 0, resamples: int = RESAMPLES,
              progress: bool = False, long_articles: str | None = None,
              generation: dict | None = None, trust_remote_code: bool = False,
-             baseline_generation: dict | None = None) -> Evaluation:
+             baseline_generation: dict | None = None, load: dict | None = None,
+             baseline_load: dict | None = None) -> Evaluation:
     """Brief one split of `source` (None: every row of the file) with each model (None: the embedded
     model), score it, and build the seeded report. `source.max_examples` draws that many examples at
     random with `seed`, stratified by topic where the split has topics (evaluation/sampling.py); the
@@ -41,13 +42,18 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str | No
 
     `progress` shows a bar while each model briefs the split; `long_articles` overrides how both
     models read articles longer than their window (inference.long_articles), `generation` how both
-    write summaries (generation settings, e.g. {"fact_guard": False}); `trust_remote_code` lets the
-    model directories run their own Python. A baseline is briefed when `baseline_model_dir` or
-    `baseline_generation` is given: `baseline_generation` overrides `generation` for the baseline alone,
-    so that one model is compared with itself under other settings (the fact guard off, say)."""
-    generation = generation or {}
-    load = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
-    briefer = load_briefer(model_dir, **load)
+    write summaries (generation settings, e.g. {"fact_guard": False}), `load` how both are loaded
+    (LOAD_SETTINGS, as `load_briefer` takes them: {"dtype": "bf16"}); `trust_remote_code` lets the model
+    directories run their own Python. A baseline is briefed when `baseline_model_dir`, `baseline_generation`
+    or `baseline_load` is given; without `baseline_model_dir` it is the model itself. `baseline_generation`
+    and `baseline_load` override `generation` and `load` for the baseline alone, so that one model is
+    compared with itself under other settings: the fact guard off, or int8 against fp32 (the model takes
+    the setting under test, the baseline the reference, and the report's verdict says whether any figure
+    drops significantly)."""
+    generation, load = generation or {}, checked_load(load or {})
+    baseline_load = checked_load(baseline_load or {})
+    opening = {"long_articles": long_articles, "trust_remote_code": trust_remote_code}
+    briefer = load_briefer(model_dir, **opening, **load)
     trained_on = read_run_config(briefer.source).data.sources
     examples = Split.read(in_model_label_names(replace(source, max_examples=None), trained_on), split)
     stratified = bool(source.topics_column) and any(examples.topics)
@@ -59,15 +65,36 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str | No
     baseline = None
     about = {"model_path": str(briefer.source), "data": source.path, "split": split, "sample": sample,
              "long_articles": briefer.inference.long_articles,
-             "fact_guard": generation.get("fact_guard", briefer.generation.fact_guard)}
-    if baseline_model_dir is not None or baseline_generation is not None:
-        baseline_briefer = load_briefer(baseline_model_dir, **load)
+             "fact_guard": generation.get("fact_guard", briefer.generation.fact_guard),
+             "load": loaded_as(briefer, load)}
+    if baseline_model_dir is not None or baseline_generation is not None or baseline_load:
+        baseline_dir = model_dir if baseline_model_dir is None else baseline_model_dir
+        baseline_settings = {**load, **baseline_load}
+        baseline_briefer = load_briefer(baseline_dir, **opening, **baseline_settings)
         baseline = predict_split(baseline_briefer, examples, progress,
                                  **{**generation, **(baseline_generation or {})})
-        about["baseline_model_path"] = str(baseline_model_dir or baseline_briefer.source)
+        about["baseline_model_path"] = str(baseline_dir or baseline_briefer.source)
+        about["baseline_load"] = loaded_as(baseline_briefer, baseline_settings)
         if baseline_generation:
             about["baseline_generation"] = baseline_generation
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
+
+
+LOAD_SETTINGS = ("device", "dtype", "int8", "compile")
+"""What `load` and `baseline_load` may set: load_briefer's arguments that change how the weights run."""
+
+
+def checked_load(load: dict) -> dict:
+    unknown = sorted(set(load) - set(LOAD_SETTINGS))
+    if unknown:
+        raise ValueError(f"load setting {unknown[0]!r}: unknown; expected one of {', '.join(LOAD_SETTINGS)}")
+    return load
+
+
+def loaded_as(briefer: NewsBrief, load: dict) -> dict:
+    """The settings the report states: the device and dtype the weights ended up on (auto resolved), int8, compile."""
+    return {"device": str(briefer.device), "dtype": str(next(briefer.model.parameters()).dtype).removeprefix("torch."),
+            "int8": bool(load.get("int8")), "compile": bool(load.get("compile"))}
 
 
 def in_model_label_names(source: SourceConfig, trained_on: list[SourceConfig]) -> SourceConfig:

@@ -17,6 +17,8 @@ from newsbrief.evaluation.bootstrap import bootstrap_ci, paired_bootstrap
 from newsbrief.faithfulness import ArticleFacts, Mention, names, numbers
 from newsbrief.readability import KINDS, defects
 
+WORSE_WHEN_HIGHER = ("summaries_with_unsupported", "summaries_with_defects")
+"""The faithfulness figures that count failures; for the others (and ROUGE, topic F1) higher is better."""
 NOVEL_NGRAM_SIZES = (1, 2, 3)
 EXAMPLES_SHOWN = 5
 _WORD = re.compile(r"\w+")

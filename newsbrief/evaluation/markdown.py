@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsbrief.evaluation.verdict import verdict_line
 from newsbrief.metrics.rouge import ROUGE_TYPES
 
 ROUGE_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "rougeLsum": "ROUGE-Lsum"}
@@ -18,13 +19,19 @@ def render_markdown(report: dict) -> str:
             + (f" Long articles: {report['long_articles']} (inference.long_articles)." if "long_articles" in report
                else "")
             + (f" Fact guard: {'on' if report['fact_guard'] else 'off'} (generation.fact_guard)."
-               if "fact_guard" in report else ""))
+               if "fact_guard" in report else "")
+            + (f" Loaded: {load_text(report['load'])}." if "load" in report else ""))
     sections = [head, rouge_table(report), faithfulness_table(report), comparison_table(report),
                 disagreements_table(report.get("comparison", {}).get("disagreements")), topic_table(report),
                 per_label_table(report["model"]["topics"]), sweep_table(report["model"]["topics"]),
                 calibration_table(report["model"]["topics"]), length_table(report["model"]),
                 examples_table(report["model"]["examples"])]
     return "\n\n".join(section for section in sections if section) + "\n"
+
+
+def load_text(load: dict) -> str:
+    return (f"{load['dtype']} on {load['device']}" + (", int8 linear layers" if load["int8"] else "")
+            + (", compiled" if load["compile"] else ""))
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -73,18 +80,24 @@ def comparison_table(report: dict) -> str:
     if not comparison:
         return ""
     rows = [[ROUGE_NAMES[key], report["model"]["rouge"][key]["mean"], report["baseline_model"]["rouge"][key]["mean"],
-             f"{result['difference']:+.4f} [{result['low']:+.4f}, {result['high']:+.4f}]", result["p_value"]]
-            for key, result in comparison["rouge"].items()]
+             _difference(result), result["p_value"]] for key, result in comparison["rouge"].items()]
     rows += [[FAITHFULNESS_NAMES[key], report["model"]["faithfulness"][key]["mean"],
-              report["baseline_model"]["faithfulness"][key]["mean"],
-              f"{result['difference']:+.4f} [{result['low']:+.4f}, {result['high']:+.4f}]", result["p_value"]]
+              report["baseline_model"]["faithfulness"][key]["mean"], _difference(result), result["p_value"]]
              for key, result in comparison.get("faithfulness", {}).items()]
-    rows += [[f"topic {key.replace('_', ' ')}", result["model"], result["baseline_model"],
-              f"{result['difference']:+.4f}", "-"] for key, result in comparison["topics"].items()]
-    settings = "".join(f", {key}={value}" for key, value in report.get("baseline_generation", {}).items())
+    rows += [[f"topic {key.replace('_', ' ')}", result["model"], result["baseline_model"], _difference(result),
+              result["p_value"]] for key, result in comparison["topics"].items()]
+    settings = "".join(f", {key}={value}" for key, value in {**changed_load(report),
+                                                              **report.get("baseline_generation", {})}.items())
     return (f"## Model against baseline model ({report['baseline_model_path']}{settings})\n\n"
+            + f"**{verdict_line(comparison['verdict'])}**\n\n"
             "Differences are model minus baseline; p-values from a paired bootstrap (two-sided).\n\n"
             + table(["metric", "model", "baseline model", "difference [95% CI]", "p-value"], rows))
+
+
+def changed_load(report: dict) -> dict:
+    """The baseline's load settings (device, dtype, int8, compile) that differ from the model's."""
+    ours, theirs = report.get("load", {}), report.get("baseline_load", {})
+    return {key: value for key, value in theirs.items() if ours.get(key) != value}
 
 
 def disagreements_table(disagreements: list[dict]) -> str:
@@ -153,6 +166,10 @@ def examples_table(examples: dict[str, list[dict]]) -> str:
     rows = [[kind, e["id"], e["rougeL"], e["summary"], e["reference"]] for kind in ("best", "worst")
             for e in examples[kind]]
     return "## Best and worst examples by ROUGE-L\n\n" + table(["", "id", "ROUGE-L", "summary", "reference"], rows)
+
+
+def _difference(paired: dict) -> str:
+    return f"{paired['difference']:+.4f} [{paired['low']:+.4f}, {paired['high']:+.4f}]"
 
 
 def _interval(scores: dict) -> str:

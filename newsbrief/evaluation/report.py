@@ -8,7 +8,8 @@ from newsbrief.evaluation.baselines import baseline_summaries
 from newsbrief.evaluation.bootstrap import RESAMPLES, bootstrap_ci, paired_bootstrap
 from newsbrief.evaluation.faithfulness import faithfulness_section, paired_faithfulness
 from newsbrief.evaluation.predictions import Predictions
-from newsbrief.evaluation.topics import topic_report
+from newsbrief.evaluation.topics import paired_topic_f1, topic_report
+from newsbrief.evaluation.verdict import verdict
 from newsbrief.metrics.rouge import ROUGE_TYPES
 from newsbrief.metrics.scores import rouge_per_example
 
@@ -35,9 +36,11 @@ def build_report(predictions: Predictions, about: dict, baseline: Predictions | 
             "rouge": paired_rouge(predictions, baseline, seed, resamples),
             "faithfulness": paired_faithfulness((predictions.summaries, split.texts), (baseline.summaries, split.texts),
                                                 seed, resamples),
-            "topics": topic_differences(report["model"]["topics"], report["baseline_model"]["topics"]),
+            "topics": topic_differences(report["model"]["topics"], report["baseline_model"]["topics"],
+                                        paired_topic_f1(predictions, baseline, seed, resamples)),
             "disagreements": largest_disagreements(predictions, baseline),
         }
+        report["comparison"]["verdict"] = verdict(report["comparison"])
     return report
 
 
@@ -84,9 +87,10 @@ def paired_rouge(predictions: Predictions, baseline: Predictions, seed: int, res
     return {key: paired_bootstrap(predictions.rouge[key], baseline.rouge[key], seed, resamples) for key in ROUGE_TYPES}
 
 
-def topic_differences(ours: dict, theirs: dict) -> dict:
-    """Topic headline figures of both models side by side (topic_report dicts) and model minus baseline."""
-    return {key: {"model": ours[key], "baseline_model": theirs[key], "difference": ours[key] - theirs[key]}
+def topic_differences(ours: dict, theirs: dict, paired: dict[str, dict]) -> dict:
+    """Topic headline figures of both models side by side (topic_report dicts) with model minus baseline
+    (`paired`: paired_topic_f1)."""
+    return {key: {"model": ours[key], "baseline_model": theirs[key], **paired[key]}
             for key in TOPIC_HEADLINES if key in ours and key in theirs}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from newsbrief.evaluation.bootstrap import paired_bootstrap, paired_bootstrap_of
 from newsbrief.evaluation.predictions import Predictions
 from newsbrief.metrics.scores import score_topics
 
@@ -32,6 +33,46 @@ def topic_report(predictions: Predictions) -> dict:
     if accuracy is not None:
         report["accuracy"] = accuracy
     return report
+
+
+def paired_topic_f1(ours: Predictions, theirs: Predictions, seed: int, resamples: int) -> dict[str, dict]:
+    """Micro, macro and samples F1 of one model minus another on the same examples, each by paired bootstrap.
+
+    Micro and macro F1 are not means of per-example scores: each resample recomputes them from the
+    resampled examples' true positives, false positives and false negatives (per label for macro)."""
+    ours_cells, theirs_cells = cell_outcomes(ours), cell_outcomes(theirs)
+    if not ours_cells.shape[2]:
+        return {}
+    labels = ours_cells.shape[2]
+
+    def macro(means: np.ndarray) -> np.ndarray:
+        return f1(*np.moveaxis(means.reshape(len(means), 3, labels), 1, 0)).mean(axis=1)
+
+    annotated = (ours.masks[:, ours.labels] > 0).any(axis=1)  # an example without labels carries no evidence
+    return {
+        "micro_f1": paired_bootstrap_of(lambda means: f1(*means.T), ours_cells.sum(axis=2), theirs_cells.sum(axis=2),
+                                        seed, resamples),
+        "macro_f1": paired_bootstrap_of(macro, ours_cells.reshape(len(ours_cells), -1),
+                                        theirs_cells.reshape(len(theirs_cells), -1), seed, resamples),
+        "samples_f1": paired_bootstrap(f1(*ours_cells.sum(axis=2).T, zero_division=1.0)[annotated],
+                                       f1(*theirs_cells.sum(axis=2).T, zero_division=1.0)[annotated], seed, resamples),
+    }
+
+
+def cell_outcomes(predictions: Predictions) -> np.ndarray:
+    """(examples x 3 x labels) 0/1: true positive, false positive, false negative of each annotated cell of
+    the labels the topic figures cover, predicted at the model's thresholds."""
+    p = predictions
+    predicted, truth = p.predicted[:, p.labels] > 0, p.targets[:, p.labels] > 0
+    annotated = p.masks[:, p.labels] > 0
+    return np.stack([predicted & truth, predicted & ~truth, ~predicted & truth], axis=1) * annotated[:, None, :]
+
+
+def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, zero_division: float = 0.0) -> np.ndarray:
+    """F1 from counts (or their means), `zero_division` where there is nothing to count: topic_f1's rule."""
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.full(np.shape(denominator), zero_division),
+                     where=denominator != 0)
 
 
 def top1_accuracy(predictions: Predictions) -> float | None:

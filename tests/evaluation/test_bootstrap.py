@@ -1,6 +1,7 @@
 """Bootstrap intervals cover the mean and are seeded; the paired test tells a real difference from none."""
 
 import numpy as np
+import pytest
 
 from newsbrief.evaluation.bootstrap import bootstrap_ci, paired_bootstrap
 
@@ -48,3 +49,30 @@ def test_the_paired_test_finds_no_difference_between_exchangeable_systems():
     result = paired_bootstrap(a, b, seed=0)
     assert result["p_value"] > 0.05 and result["low"] < 0 < result["high"]
     assert paired_bootstrap(a, a, seed=0)["p_value"] == 1.0
+
+
+def test_a_figure_of_column_means_is_tested_like_a_mean():
+    from newsbrief.evaluation.bootstrap import paired_bootstrap_of
+
+    a, b = scores(8), scores(9)
+    as_mean = paired_bootstrap_of(lambda means: means[:, 0], a[:, None], b[:, None], seed=0)
+    plain = paired_bootstrap(a, b, seed=0)
+    assert as_mean == pytest.approx(plain)
+
+
+def test_a_ratio_of_means_finds_a_clear_difference_and_none_between_equals():
+    from newsbrief.evaluation.bootstrap import paired_bootstrap_of
+
+    rng = np.random.default_rng(10)
+    hits = rng.uniform(0, 1, (400, 1)) < 0.8
+    misses = ~hits | (rng.uniform(0, 1, (400, 1)) < 0.3)  # the second system misses more often
+
+    def share(means):  # hits / (hits + misses): not a mean of per-example values
+        return means[:, 0] / (means[:, 0] + means[:, 1])
+
+    ours, theirs = np.hstack([hits, ~hits]), np.hstack([hits, misses])
+    result = paired_bootstrap_of(share, ours, theirs, seed=0)
+    assert result["difference"] == pytest.approx(share(ours.mean(0, keepdims=True))[0]
+                                                 - share(theirs.mean(0, keepdims=True))[0])
+    assert 0 < result["low"] < result["difference"] < result["high"] and result["p_value"] < 0.01
+    assert paired_bootstrap_of(share, ours, ours, seed=0)["p_value"] == 1.0
