@@ -288,18 +288,21 @@ def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but
     assert not admitted(tokenizer, article, "sluggish sales")  # no form of it in the article
 
 
-def test_a_month_or_weekday_is_a_name_in_any_case(tokenizer):
-    """An uncased model writes "september" where its article says "Thursday": a date invented in lower case."""
-    article = "Oil prices rose on Thursday after a deal in Vienna."
-    assert not admitted(tokenizer, article, "Oil prices rise in september")
-    assert not admitted(tokenizer, article, "Oil prices rise on friday")
-    assert admitted(tokenizer, article, "Oil prices rise on thursday")
-    assert admitted(tokenizer, article, "Oil prices rise in Vienna")
+DATED = "Oil prices rose on Thursday after a deal in Vienna."
+QUOTED = "Japan's elections' results came on Monday, and the prime minister set a date."
 
 
-def test_an_apostrophe_after_a_word_is_a_clitics_or_a_plurals(tokenizer):
-    article = "Japan's elections' results came on Monday, and the prime minister set a date."
-    assert not admitted(tokenizer, article, "Prime minister' set date")
-    assert not admitted(tokenizer, article, "Prime minister set date'")
-    assert admitted(tokenizer, article, "Japan's prime minister set date")
-    assert admitted(tokenizer, article, "elections' prime minister set date")
+@pytest.mark.parametrize("article, summary, admits", [
+    # A month or weekday is a name in any case: an uncased model writes "september" for "Thursday".
+    (DATED, "Oil prices rise in september", False),
+    (DATED, "Oil prices rise on friday", False),
+    (DATED, "Oil prices rise on thursday", True),
+    (DATED, "Oil prices rise in Vienna", True),
+    # An apostrophe after a word is a clitic's or a plural's, never a stray mark.
+    (QUOTED, "Prime minister' set date", False),
+    (QUOTED, "Prime minister set date'", False),
+    (QUOTED, "Japan's prime minister set date", True),
+    (QUOTED, "elections' prime minister set date", True),
+])
+def test_dates_are_names_and_an_apostrophe_needs_a_clitic_or_a_plural(tokenizer, article, summary, admits):
+    assert admitted(tokenizer, article, summary) == admits
