@@ -33,7 +33,8 @@ def faithful_targets(tokenizer, texts: list[str], encoded, summaries: list[str],
     repaired = [_TRAILING_CREDIT.sub("", _TICKER.sub("", s)) for s in summaries]
     targets = []
     for i, candidates in enumerate(zip(summaries, repaired)):
-        ids = tokenizer(text_target=list(dict.fromkeys(candidates)), max_length=max_target_length,
+        candidates = [c for c in dict.fromkeys(candidates) if c.strip()]  # a headline that was only a ticker: none
+        ids = tokenizer(text_target=candidates, max_length=max_target_length,
                         truncation=True)["input_ids"]
-        targets.append(next((t for t in ids if guard.admits(i, t)), []))
+        targets.append(next((t for t in ids if guard.admits(i, t)), []) if candidates else [])
     return targets

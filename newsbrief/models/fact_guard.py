@@ -116,7 +116,7 @@ class ArticleUnits:
 
     @classmethod
     def read(cls, ids: list[int], vocab: Vocabulary, spelling=None) -> "ArticleUnits":
-        """The units of an article's window; for an uncased vocabulary, its `infer.spelling.ArticleSpelling`
+        """The units of an article's window; for a WordPiece vocabulary, its `infer.spelling.ArticleSpelling`
         tells which tokens the article writes with a capital."""
         if spelling is None:
             return cls(ids, vocab)
@@ -310,7 +310,7 @@ class FactGuard(LogitsProcessor):
 
     def admits(self, article: int, summary: list[int]) -> bool:
         """Whether the guard would let `summary` (token ids, special tokens skipped, an end token implied)
-        through for article `article`: the test of a training target (data.unsupported_targets)."""
+        through for article `article`: the test of a training target (newsbrief/faithful_targets.py)."""
         units, tail, words_seen = self.articles[article], _Tail(), 0
         tokens = [t for t in summary if t not in self.vocab.special]
         for step, token in enumerate(tokens + [self.eos_token_id], start=1):
