@@ -1,12 +1,13 @@
 """Summary targets that teach no invention (config `data.summary_targets: faithful`).
 
 A headline that names what its article never states (a Reuters ticker, "<FID>", a quarter that an
-earnings table leaves out, AG News' credit "(AP)") teaches a model to write names and numbers from
+earnings table leaves out, a credit in brackets naming another source) teaches a model to write names and numbers from
 nowhere: entity-based data filtering (Nan et al., EACL 2021) trains the summarizer only on targets
 that the article supports. The test is the fact guard's own (models/fact_guard.py), run over the
 target as if the model had written it from the window it reads, so the model learns the summaries
 that the guard lets through at inference. A target it blocks is repaired where a clean cut does it
-(its tickers, a trailing credit in brackets); one still blocked trains the topic head only.
+(its tickers, a trailing credit in brackets); one still blocked trains the topic head only. A credit
+the guard lets through stays: under an uncased vocabulary "(AP)" is a common one-piece word, "ap".
 """
 
 from __future__ import annotations
