@@ -258,8 +258,8 @@ class RunConfig:
 
     def validate(self) -> None:
         """Impossible values fail here, before any work starts."""
-        positive = {
-            "data.max_source_length": self.data.max_source_length,
+        self.validate_serving()
+        _require_positive({
             "data.max_target_length": self.data.max_target_length,
             "train.batch_size": self.train.batch_size,
             "train.gradient_accumulation_steps": self.train.gradient_accumulation_steps,
@@ -268,13 +268,7 @@ class RunConfig:
             "train.log_every": self.train.log_every,
             "train.save_total_limit": self.train.save_total_limit,
             "train.eval_max_examples": self.train.eval_max_examples,
-            "inference.batch_size": self.inference.batch_size,
-            "inference.max_batch_tokens": self.inference.max_batch_tokens,
-            "inference.max_chunks": self.inference.max_chunks,
-        }
-        for key, value in positive.items():
-            if value <= 0:
-                raise ConfigError(f"{key}: must be positive, got {value}")
+        })
         if not self.data.sources:
             raise ConfigError("data.sources: at least one source is needed")
         for i, source in enumerate(self.data.sources):
@@ -310,8 +304,6 @@ class RunConfig:
             raise ConfigError("model.lora: needs a pretrained backbone (random_init is true), since the stored "
                               "delta is applied to the backbone's weights when loading")
         self.validate_frozen_summarizer()
-        self.validate_inference()
-        self.generation.validate()
 
     def validate_frozen_summarizer(self) -> None:
         model = self.model
@@ -330,11 +322,25 @@ class RunConfig:
                 raise ConfigError(f"model.freeze_summarizer: cannot go with {key}: the summarizer kept is the "
                                   "pretrained model.backbone, which the model directory names as its base")
 
-    def validate_inference(self) -> None:
-        """The inference settings against the model's window; also for settings a command overrides."""
+    def validate_serving(self) -> None:
+        """What serving a model reads: its window, inference and generation settings. Checked for a training
+        config, for a model directory's stored one and for the settings a caller overrides."""
+        _require_positive({
+            "data.max_source_length": self.data.max_source_length,
+            "inference.batch_size": self.inference.batch_size,
+            "inference.max_batch_tokens": self.inference.max_batch_tokens,
+            "inference.max_chunks": self.inference.max_chunks,
+        })
+        self.generation.validate()
         chunked = self.inference.long_articles == "chunk"
         if chunked and not 0 <= self.inference.chunk_overlap < self.data.max_source_length // 2:
             raise ConfigError("inference.chunk_overlap: must be at least 0 and under half of data.max_source_length")
+
+
+def _require_positive(values: dict[str, float]) -> None:
+    for key, value in values.items():
+        if value <= 0:
+            raise ConfigError(f"{key}: must be positive, got {value}")
 
 
 def _looks_like_file(path: str) -> bool:

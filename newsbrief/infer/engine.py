@@ -142,7 +142,7 @@ class NewsBrief:
             compile_model(model)
         config = replace(loaded.config, inference=replace(loaded.config.inference, **(inference or {})),
                          generation=generation_settings(loaded.config.generation, generation or {}))
-        config.validate_inference()
+        config.validate_serving()
         return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, SourceWindow.of(config.data),
                    config.inference, config.generation, source=directory)
 

@@ -126,9 +126,11 @@ def read_run_config(directory: Path) -> RunConfig:
     except ConfigError as error:  # it names the file, and the line where there is one
         raise BadModelConfig(str(error)) from None
     try:
-        return from_dict(RunConfig, raw, "")
+        config = from_dict(RunConfig, raw, "")
+        config.validate_serving()  # not validate(): the training data it names is not the user's to have
     except ConfigError as error:  # it names the key
         raise BadModelConfig(f"model config: {path}: {error}") from None
+    return config
 
 
 def load_model(directory: str | Path, device: str | torch.device = "cpu",

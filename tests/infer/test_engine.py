@@ -200,3 +200,5 @@ def test_settings_are_given_when_the_engine_is_built(tiny_model_dir):
     with pytest.raises(ValueError, match="inference.chunk_overlap"):
         NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"long_articles": "chunk",
                                                                             "chunk_overlap": 10**6})
+    with pytest.raises(ValueError, match="inference.batch_size: must be positive, got 0"):
+        NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"batch_size": 0})

@@ -82,6 +82,10 @@ MALFORMED_CONFIGS = {  # how newsbrief.yaml is spoilt, and what the error must s
     "a wrong type": (_changed("generation.num_beams", "four"), "generation.num_beams: expected int"),
     "a choice that is not one": (_changed("inference.long_articles", "fold"),
                                  "inference.long_articles: 'fold' is not one of"),
+    "an impossible decoding value": (_changed("generation.num_beams", 0),
+                                     "generation.num_beams: must be positive, got 0"),
+    "an impossible batch": (_changed("inference.max_batch_tokens", -1),
+                            "inference.max_batch_tokens: must be positive, got -1"),
 }
 
 
