@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     loading = argparse.ArgumentParser(add_help=False)
     settings = loading.add_argument_group("how the model runs")
     settings.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
-    settings.add_argument("--dtype", default="auto", help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
+    settings.add_argument("--dtype", default="auto", type=_dtype, help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
     settings.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
     settings.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
                                "the report says how it was drawn")
     evaluate.add_argument("--baseline-model", default=None,
                           help="a second model directory, compared with a paired bootstrap on the same examples")
-    evaluate.add_argument("--baseline-dtype", default=None,
+    evaluate.add_argument("--baseline-dtype", default=None, type=_dtype,
                           help="compare the model with itself (or --baseline-model) loaded in this dtype: "
                                "--dtype bf16 --baseline-dtype fp32 judges bf16 against fp32")
     evaluate.add_argument("--baseline-int8", action=argparse.BooleanOptionalAction, default=None,
@@ -223,6 +223,17 @@ RAY_OPTIONS = ("output_format", "actors", "gpus_per_actor", "cpus_per_actor", "a
 def _load_settings(args: argparse.Namespace) -> dict:
     """The options of the "how the model runs" group, by their names in load_briefer."""
     return {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile}
+
+
+def _dtype(text: str) -> str:
+    """A dtype name that loading takes: refused as the options are read, not once the model is loading."""
+    if text == "auto":
+        return text
+    from newsbrief.infer.engine import DTYPES  # torch, only where a dtype is named
+
+    if text not in DTYPES:
+        raise argparse.ArgumentTypeError(f"expected auto or one of {', '.join(DTYPES)}, got {text!r}")
+    return text
 
 
 def _positive_int(text: str) -> int:

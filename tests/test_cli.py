@@ -125,6 +125,14 @@ def test_exit_codes_say_the_cause_and_help_lists_them(tmp_path, capsys):
     assert "5 output unwritable or locked by another run" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.parametrize("option", ["--dtype", "--baseline-dtype"])
+def test_an_unknown_dtype_is_refused_with_the_arguments_naming_the_option(tiny_model_dir, tmp_path, capsys, option):
+    with pytest.raises(SystemExit) as exited:
+        main(["evaluate", "--model", str(tiny_model_dir), "--data", str(tmp_path / "never-read.jsonl"), option, "fp8"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exited.value.code == 2 and f"argument {option}: expected auto or one of" in error and "'fp8'" in error
+
+
 def test_evaluate_max_examples_is_a_stratified_seeded_sample_that_the_report_states(tiny_model_dir, tmp_path, capsys):
     rows = [{"id": f"{topic}-{n}", "text": f"A {topic} report number {n}. It says more.", "title": f"{topic} {n}",
              "topics": [topic], "split": "test"} for topic in ("earn", "acq", "crude") for n in range(10)]

@@ -77,6 +77,11 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+          "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+"""The dtype names `dtype=` takes besides "auto"."""
+
+
 def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
     """auto: bf16 (or fp16) on GPUs, fp32 on CPU, where reduced precision is slower, not faster."""
     if isinstance(dtype, torch.dtype):
@@ -85,8 +90,9 @@ def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype
         if device.type != "cuda":
             return torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-            "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: {dtype!r} is not one of {['auto', *DTYPES]}")
+    return DTYPES[dtype]
 
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"

@@ -202,3 +202,5 @@ def test_settings_are_given_when_the_engine_is_built(tiny_model_dir):
                                                                             "chunk_overlap": 10**6})
     with pytest.raises(ValueError, match="inference.batch_size: must be positive, got 0"):
         NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"batch_size": 0})
+    with pytest.raises(ValueError, match="dtype: 'fp8' is not one of"):
+        NewsBrief.from_pretrained(tiny_model_dir, device="cpu", dtype="fp8")
