@@ -35,224 +35,14 @@ for the caller to decode again without the guard.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from functools import cached_property
-
 import torch
 from transformers import LogitsProcessor
 
-from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS, SCALES, number_value
-from newsbrief.models.guard_marks import BAD_CLITIC, CLOSERS, DANGLING_APOSTROPHE, brackets_after
+from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS
+from newsbrief.models.guard_marks import BAD_CLITIC, DANGLING_APOSTROPHE
+from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all, continues_clitic, unit_value,
+                                         word_units)
 from newsbrief.models.guard_vocabulary import Vocabulary
-
-_INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
-_SEPARATORS = {".", ","}
-
-
-@dataclass
-class _Tail:
-    """The unit a summary ends in: its number so far, its last word so far and that word's shape, and what
-    the readability rules need (open brackets and quotes, the last characters)."""
-
-    number: str | None = None
-    ticker: str | None = None
-    """What follows an open "<", lower case, spaces dropped."""
-    word: str | None = None
-    word_first_token: int = -1
-    word_pieces: int = 0
-    word_capitalised: bool = False
-    word_acronym: bool = False
-    """A capital after its first letter ("IBM", "McDonald"): a name even first in the summary."""
-    word_is_first: bool = False
-    word_dotted: bool = False
-    """Initials ("u.s.", "j."): a name wherever it stands."""
-    word_after: str | None = None
-    """The number the word follows directly, which it may scale ("40.3" before "billion")."""
-    brackets: str | None = ""
-    """Brackets opened and not yet closed, innermost last."""
-    quotes: int = 0
-    """Double quotes so far, modulo 2."""
-    recent: str = ""
-    """The last characters of the summary, spaces dropped."""
-    previous_word: str | None = None
-    """The last word closed, which the next may not repeat ("Eddie Eddie")."""
-
-    def balanced(self) -> bool:
-        return not self.brackets and not self.quotes
-
-    def closing_mark(self) -> str | None:
-        """The mark that closes what is open, the quote first ('(in "a' closes '"', then ')')."""
-        return '"' if self.quotes else CLOSERS[self.brackets[-1]] if self.brackets else None
-
-    def ends_on_its_only_opener(self) -> bool:
-        """Unbalanced only by the mark it just wrote ('Fantastic "'): the summary may end there, and loses
-        the mark (`drop_trailing_opener`), rather than ramble on to close it."""
-        if self.quotes:
-            return not self.brackets and self.recent.endswith('"')
-        return len(self.brackets or "") == 1 and self.recent.endswith(self.brackets)
-
-
-class ArticleUnits:
-    """The numbers and words an article spells, whole and as prefixes, and (for an uncased vocabulary)
-    the tokens it writes with a capital, which a summary will show capitalised too (infer/spelling.py)."""
-
-    def __init__(self, ids: list[int], vocab: Vocabulary, capitalised: frozenset[int] = frozenset(),
-                 acronyms: frozenset[int] = frozenset()):
-        self.capitalised = capitalised
-        self.acronyms = acronyms
-        self.numbers: set[str] = set()
-        self.tickers: set[str] = set()
-        self.words: set[str] = set()
-        self.values: set[float] = set()
-        """The values of its numbers, scaled ("1.5 mln": 1500000.0) and as written (1.5)."""
-        tail, words_seen = _Tail(), 0
-        for token in ids:
-            if token in vocab.special:
-                continue
-            tail, closed, words_seen = _advance(tail, token, vocab, words_seen)
-            self._add(closed)
-        self._add(_close_all(tail))
-
-    @classmethod
-    def read(cls, ids: list[int], vocab: Vocabulary, spelling=None) -> "ArticleUnits":
-        """The units of an article's window; for a WordPiece vocabulary, its `infer.spelling.ArticleSpelling`
-        tells which tokens the article writes with a capital."""
-        if spelling is None:
-            return cls(ids, vocab)
-        return cls(ids, vocab, spelling.capitalised(), spelling.acronyms())
-
-    def _add(self, closed: list[tuple[str, str]]) -> None:
-        for kind, text in closed:
-            if kind == "word":
-                self.words.add(text)
-            elif kind in ("number", "scaled"):
-                if kind == "number":
-                    self.numbers.add(text)
-                value = _value(text)
-                if value is not None:
-                    self.values.add(value)
-            elif kind == "ticker":
-                self.tickers.add(text)
-
-    @cached_property
-    def number_prefixes(self) -> set[str]:
-        return {n[:i] for n in self.numbers for i in range(1, len(n) + 1)}
-
-    @cached_property
-    def ticker_prefixes(self) -> set[str]:
-        return {t[:i] for t in self.tickers for i in range(len(t) + 1)}
-
-    @cached_property
-    def word_prefixes(self) -> set[str]:
-        return {w[:i] for w in self.words for i in range(1, len(w) + 1)}
-
-    @cached_property
-    def stems(self) -> set[str]:
-        return {_stem(w) for w in self.words}
-
-    def spells(self, word: str, inflected: bool) -> bool:
-        """Whether the article has this word, or with `inflected`, another form of it ("boosts" for "boost",
-        "unveils" for "unveiled")."""
-        return word in self.words or (inflected and _stem(word) in self.stems)
-
-    def spells_start(self, word: str, inflected: bool) -> bool:
-        """Whether a word so far can still become one that `spells` accepts."""
-        return word in self.word_prefixes or (inflected and _stem(word) in self.stems)
-
-
-def _advance(tail: _Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple[_Tail, list[tuple[str, str]], int]:
-    """The tail after `token`, the units it closed (kind, text), and the count of words begun."""
-    surface, closed = vocab.surfaces[token], []
-    # A number goes on through "." and "," and the pieces that continue it ("1", ",", "500"; "35", "##9"),
-    # not into a token that starts a word of its own ("35 9", BPE's "3, 200"); WordPiece marks no piece
-    # after punctuation, which its spelling glues ("3,200": infer/spelling.py).
-    extends_number = tail.number is not None and (vocab.is_number(token) or surface in _SEPARATORS) and (
-        not vocab.starts_word[token] or surface in _SEPARATORS
-        or (vocab.wordpiece and tail.number[-1] in _SEPARATORS))
-    ticker = tail.ticker
-    if ticker is not None and ">" in surface:
-        closed.append(("ticker", ticker + _squeezed(surface.split(">")[0])))
-        ticker = None
-    elif ticker is not None:
-        ticker += _squeezed(surface)
-    elif "<" in surface:
-        ticker = _squeezed(surface.split("<", 1)[1])
-    number = tail.number + surface if extends_number else None
-    ended_number = tail.number.rstrip(".,") if tail.number is not None and not extends_number else None
-    if ended_number is not None:
-        closed.append(("number", ended_number))
-    if number is None and vocab.is_number(token):
-        number = surface
-    marks = {"brackets": brackets_after(tail.brackets, surface), "quotes": (tail.quotes + surface.count('"')) % 2,
-             "recent": (tail.recent + "".join(surface.split()))[-4:], "previous_word": tail.previous_word}
-    if tail.word is not None and (vocab.continues_word(token) or _continues_initials(tail.word, token, vocab)):
-        longer = _Tail(number, ticker, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
-                       tail.word_capitalised, tail.word_acronym or any(c.isupper() for c in surface),
-                       tail.word_is_first, tail.word_dotted or surface == ".", tail.word_after, **marks)
-        return longer, closed, words_seen
-    if tail.word is not None:
-        closed += _word_units(tail)
-        marks["previous_word"] = tail.word
-    # A letter piece glued to a number may scale it ("53.42" + "##m"), though WordPiece starts no word there.
-    if vocab.starts_letter_word(token) or (ended_number is not None and surface[:1].isalpha()):
-        acronym = any(c.isupper() for c in surface[1:])
-        return (_Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0,
-                      "." in surface, ended_number, **marks), closed, words_seen + 1)
-    return _Tail(number, ticker, **marks), closed, words_seen
-
-
-def _continues_initials(word: str, token: int, vocab: Vocabulary) -> bool:
-    """A dot after an initial, or a letter after such a dot: "u" + "." + "s" is one word, "u.s"."""
-    surface = vocab.surfaces[token]
-    glued = vocab.wordpiece or not vocab.starts_word[token]
-    if not glued or not _INITIALS.fullmatch(word):
-        return False
-    return surface == "." if not word.endswith(".") else len(surface) == 1 and surface.isalpha()
-
-
-def _continues_clitic(tail: _Tail, token: int, vocab: Vocabulary) -> bool:
-    """A piece glued onto a clitic ("japan" "'" "s" "##it..."): the spelling would show "Japan'SItuation"."""
-    return (tail.word in CLITICS and tail.word_pieces == 1 and tail.recent[:-len(tail.word)].endswith(("'", "’"))
-            and vocab.continues_word(token))
-
-
-def _word_units(tail: _Tail) -> list[tuple[str, str]]:
-    """The closed word, and the value it gives its number when it is a scale ("40.3 billion")."""
-    units = [("word", tail.word)]
-    if tail.word_after is not None and tail.word in SCALES:
-        units.append(("scaled", f"{tail.word_after} {tail.word}"))
-    return units
-
-
-def _stem(word: str) -> str:
-    """A word without its inflection ("-s", "-ed", "-d", "-ing"), where at least 4 letters remain."""
-    for suffix in ("ing", "ed", "s", "d"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def _value(number: str) -> float | None:
-    """The value of a number unit, as `newsbrief.faithfulness` reads it ("1,500", "40.3 billion")."""
-    digits, _, scale = number.partition(" ")
-    value = number_value(digits, scale or None)
-    return None if value is None else round(value, 6)
-
-
-def _squeezed(text: str) -> str:
-    return "".join(text.split()).lower()
-
-
-def _close_all(tail: _Tail) -> list[tuple[str, str]]:
-    closed = []
-    if tail.ticker is not None:  # a "<" never closed: unbalanced, never supported
-        closed.append(("open ticker", tail.ticker))
-    if tail.number is not None:
-        closed.append(("number", tail.number.rstrip(".,")))
-    if tail.word is not None:
-        closed += _word_units(tail)
-    return closed
 
 
 class FactGuard(LogitsProcessor):
@@ -272,7 +62,7 @@ class FactGuard(LogitsProcessor):
         """Articles (indices into `articles`) with a row the guard blocked at some step."""
         self._dead_ends: set[tuple[int, ...]] = set()
         """The histories of the rows it blocked, which it sent to their end token."""
-        self._tails: dict[tuple[int, ...], tuple[_Tail, int]] = {}
+        self._tails: dict[tuple[int, ...], tuple[Tail, int]] = {}
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         """For `generate`: its rows are the articles in order, `num_beams` rows each."""
@@ -311,13 +101,13 @@ class FactGuard(LogitsProcessor):
     def admits(self, article: int, summary: list[int]) -> bool:
         """Whether the guard would let `summary` (token ids, special tokens skipped, an end token implied)
         through for article `article`: the test of a training target (newsbrief/faithful_targets.py)."""
-        units, tail, words_seen = self.articles[article], _Tail(), 0
+        units, tail, words_seen = self.articles[article], Tail(), 0
         tokens = [t for t in summary if t not in self.vocab.special]
         for step, token in enumerate(tokens + [self.eos_token_id], start=1):
             if not self._fits(tail, token, words_seen, units, last_step=step >= self.max_new_tokens):
                 return False
             if token != self.eos_token_id:
-                tail, _, words_seen = _advance(tail, token, self.vocab, words_seen)
+                tail, _, words_seen = advance(tail, token, self.vocab, words_seen)
         return True
 
     def ended_blocked(self, sequence: list[int]) -> bool:
@@ -326,16 +116,16 @@ class FactGuard(LogitsProcessor):
         end = sequence.index(self.eos_token_id, 1) if self.eos_token_id in sequence[1:] else len(sequence)
         return tuple(sequence[:end]) in self._dead_ends
 
-    def _tail(self, history: tuple[int, ...]) -> tuple[_Tail, int]:
+    def _tail(self, history: tuple[int, ...]) -> tuple[Tail, int]:
         """The tail of a summary so far and the words it began: on from the longest history seen before
         (a row's grows by one token a step), kept in `_tails`, not replayed from the start every step."""
         known = len(history)
         while known and history[:known] not in self._tails:
             known -= 1
-        tail, words_seen = self._tails[history[:known]] if known else (_Tail(), 0)
+        tail, words_seen = self._tails[history[:known]] if known else (Tail(), 0)
         for end in range(known + 1, len(history) + 1):
             if history[end - 1] not in self.vocab.special:
-                tail, _, words_seen = _advance(tail, history[end - 1], self.vocab, words_seen)
+                tail, _, words_seen = advance(tail, history[end - 1], self.vocab, words_seen)
             self._tails[history[:end]] = tail, words_seen
         return tail, words_seen
 
@@ -358,23 +148,23 @@ class FactGuard(LogitsProcessor):
                 break
         return list(allowed.items())
 
-    def _closer_instead_of_end(self, tail: _Tail, words_seen: int, units: ArticleUnits, last_step: bool) -> int | None:
+    def _closer_instead_of_end(self, tail: Tail, words_seen: int, units: ArticleUnits, last_step: bool) -> int | None:
         mark = tail.closing_mark()
         closer = self.vocab.closers.get(mark) if mark else None
         if closer is None or not self._fits(tail, closer, words_seen, units, last_step):
             return None
         return closer
 
-    def _fits(self, tail: _Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
+    def _fits(self, tail: Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
         if DANGLING_APOSTROPHE.search(tail.recent) and self.vocab.surfaces[token].lower() not in CLITICS:
             return False
         if token in self.vocab.special:
             return (tail.balanced() or tail.ends_on_its_only_opener()) and all(
-                self._supported(kind, text, tail, units) for kind, text in _close_all(tail))
-        after, closed, _ = _advance(tail, token, self.vocab, words_seen)
+                self._supported(kind, text, tail, units) for kind, text in close_all(tail))
+        after, closed, _ = advance(tail, token, self.vocab, words_seen)
         if after.brackets is None or BAD_CLITIC.search(after.recent):
             return False
-        if after.word is not None and _continues_clitic(tail, token, self.vocab):
+        if after.word is not None and continues_clitic(tail, token, self.vocab):
             return False
         if after.word is not None and after.word_pieces == 1 and after.word == after.previous_word:
             return False  # a word said twice in a row
@@ -384,13 +174,13 @@ class FactGuard(LogitsProcessor):
         if not all(self._supported(kind, text, tail, units, possessive) for kind, text in closed):
             return False
         if last_step and not (after.balanced() and all(self._supported(kind, text, after, units)
-                                                       for kind, text in _close_all(after))):
+                                                       for kind, text in close_all(after))):
             return False
         if after.number is not None and after.number not in units.number_prefixes:
             return False
         # A scale is judged as soon as it is spelled: "billion" would leave the row nothing to go on with.
         if after.word is not None and not all(self._supported(kind, text, after, units)
-                                              for kind, text in _word_units(after) if kind == "scaled"):
+                                              for kind, text in word_units(after) if kind == "scaled"):
             return False
         if after.ticker is not None and after.ticker not in units.ticker_prefixes:
             return False
@@ -398,11 +188,11 @@ class FactGuard(LogitsProcessor):
             return False
         return after.word is None or not self._protected(after, units) or units.spells_start(after.word, self._inflectable(after, units))
 
-    def _supported(self, kind: str, text: str, tail: _Tail, units: ArticleUnits, protected: bool = False) -> bool:
+    def _supported(self, kind: str, text: str, tail: Tail, units: ArticleUnits, protected: bool = False) -> bool:
         if kind == "number":
             return text in units.numbers or not text
         if kind == "scaled":
-            value = _value(text)
+            value = unit_value(text)
             return value is None or value in units.values
         if kind == "ticker":
             return text in units.tickers
@@ -410,13 +200,13 @@ class FactGuard(LogitsProcessor):
             return False
         return not (protected or self._protected(tail, units)) or units.spells(text, self._inflectable(tail, units))
 
-    def _inflectable(self, tail: _Tail, units: ArticleUnits) -> bool:
+    def _inflectable(self, tail: Tail, units: ArticleUnits) -> bool:
         """A word the summary will spell in lower case, guarded only for being in pieces (uncased vocabulary):
         a common word, which a headline may inflect. A name keeps the article's form."""
         return not (self.vocab.cased or tail.word_dotted or tail.word_first_token in units.acronyms
                     or tail.word_first_token in units.capitalised)
 
-    def _protected(self, tail: _Tail, units: ArticleUnits) -> bool:
+    def _protected(self, tail: Tail, units: ArticleUnits) -> bool:
         if tail.word_dotted or tail.word in CALENDAR_NAMES:
             return True
         if self.vocab.cased:
