@@ -39,7 +39,7 @@ import torch
 from transformers import LogitsProcessor
 
 from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS
-from newsbrief.models.guard_marks import BAD_CLITIC, DANGLING_APOSTROPHE
+from newsbrief.models.guard_marks import BAD_CLITIC
 from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all, continues_clitic, unit_value,
                                          word_units)
 from newsbrief.models.guard_vocabulary import Vocabulary
@@ -156,7 +156,7 @@ class FactGuard(LogitsProcessor):
         return closer
 
     def _fits(self, tail: Tail, token: int, words_seen: int, units: ArticleUnits, last_step: bool) -> bool:
-        if DANGLING_APOSTROPHE.search(tail.recent) and self.vocab.surfaces[token].lower() not in CLITICS:
+        if tail.awaits_clitic and self.vocab.surfaces[token].lower() not in CLITICS:
             return False
         if token in self.vocab.special:
             return (tail.balanced() or tail.ends_on_its_only_opener()) and all(

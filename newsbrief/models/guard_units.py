@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from newsbrief.faithfulness import CLITICS, SCALES, number_value
-from newsbrief.models.guard_marks import CLOSERS, brackets_after
+from newsbrief.models.guard_marks import CLOSERS, DANGLING_APOSTROPHE, brackets_after
 from newsbrief.models.guard_vocabulary import Vocabulary
 
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
@@ -50,6 +50,12 @@ class Tail:
     def closing_mark(self) -> str | None:
         """The mark that closes what is open, the quote first ('(in "a' closes '"', then ')')."""
         return '"' if self.quotes else CLOSERS[self.brackets[-1]] if self.brackets else None
+
+    @cached_property
+    def awaits_clitic(self) -> bool:
+        """An apostrophe after a word that is no plural ("election'"): only a clitic may follow. Read once a
+        tail (a tail is never changed, only replaced), not once for every candidate token."""
+        return bool(DANGLING_APOSTROPHE.search(self.recent))
 
     def ends_on_its_only_opener(self) -> bool:
         """Unbalanced only by the mark it just wrote ('Fantastic "'): the summary may end there, and loses
