@@ -22,7 +22,7 @@ from datasets.fingerprint import Hasher
 
 from newsbrief.config import DataConfig, SourceConfig
 from newsbrief.data_errors import DataError
-from newsbrief.faithful_targets import faithful_targets
+from newsbrief.faithful_targets import faithful_targets, needs_offsets, target_end_token
 from newsbrief.gap_sentences import gap_sentence_example
 from newsbrief.infer.article_text import EMPTY, is_blank
 from newsbrief.labels import LabelSpace
@@ -208,16 +208,19 @@ def tokenize(dataset: datasets.Dataset, tokenizer, config: DataConfig, labels: L
     """Token ids, summary targets, topic targets and masks; cached by `datasets` between runs."""
     faithful = config.summary_targets == "faithful"
     vocabulary = Vocabulary.of(tokenizer) if faithful else None
+    if faithful:
+        target_end_token(tokenizer)  # a tokenizer without one is a config error before any row is read
+    offsets = faithful and needs_offsets(tokenizer)
 
     def encode(batch: dict[str, list]) -> dict[str, list]:
         texts = [config.source_prefix + t for t in batch["text"]]
         model_inputs = tokenizer(texts, max_length=config.max_source_length, truncation=True,
-                                 return_token_type_ids=False, return_offsets_mapping=faithful)
+                                 return_token_type_ids=False, return_offsets_mapping=offsets)
         summaries = [s or "" for s in batch["summary"]]
         if faithful:
             targets = faithful_targets(tokenizer, texts, model_inputs, summaries, config.max_target_length,
                                        vocabulary)
-            del model_inputs["offset_mapping"]
+            model_inputs.pop("offset_mapping", None)
         else:
             targets = tokenizer(text_target=summaries, max_length=config.max_target_length,
                                 truncation=True)["input_ids"]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from newsbrief.infer.spelling import ArticleSpelling
+from newsbrief.config_parsing import ConfigError
+from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard
 from newsbrief.models.guard_vocabulary import Vocabulary
 
@@ -22,15 +23,31 @@ _TICKER = re.compile(r"\s*<[^<>\n]{1,24}>")
 _TRAILING_CREDIT = re.compile(r"\s*\([^()]*\)\s*$")
 
 
+def target_end_token(tokenizer) -> int:
+    """The token that ends a target, which the guard's test appends: eos, or BERT's [SEP] (BERT2BERT's end)."""
+    end = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    if end is None:
+        raise ConfigError(f"data.summary_targets: faithful needs a tokenizer with an end token (eos or sep); "
+                          f"{tokenizer.name_or_path or type(tokenizer).__name__} has neither")
+    return end
+
+
+def needs_offsets(tokenizer) -> bool:
+    """Whether `faithful_targets` reads the articles' offsets: for WordPiece's spelling, as the engine does."""
+    return is_wordpiece(tokenizer)
+
+
 def faithful_targets(tokenizer, texts: list[str], encoded, summaries: list[str], max_target_length: int,
                      vocabulary: Vocabulary) -> list[list[int]]:
-    """Target ids for each article (`encoded`: the tokenizer's output for `texts`, with offsets), the
-    repaired target where the original states what the window lacks, [] where no target qualifies."""
-    spellings = [ArticleSpelling(text, ids, offsets) if vocabulary.wordpiece else None
-                 for text, ids, offsets in zip(texts, encoded["input_ids"], encoded["offset_mapping"])]
+    """Target ids for each article (`encoded`: the tokenizer's output for `texts`, with offsets where
+    `needs_offsets`), the repaired target where the original states what the window lacks, [] where no
+    target qualifies."""
+    spellings = [None] * len(texts)
+    if needs_offsets(tokenizer):  # the article's capitals, which the engine's spelling will show
+        spellings = [ArticleSpelling(text, ids, offsets)
+                     for text, ids, offsets in zip(texts, encoded["input_ids"], encoded["offset_mapping"])]
     articles = [ArticleUnits.read(ids, vocabulary, spelling) for ids, spelling in zip(encoded["input_ids"], spellings)]
-    guard = FactGuard(articles, vocabulary, tokenizer.sep_token_id if tokenizer.eos_token_id is None
-                      else tokenizer.eos_token_id, max_target_length)
+    guard = FactGuard(articles, vocabulary, target_end_token(tokenizer), max_target_length)
     repaired = [_TRAILING_CREDIT.sub("", _TICKER.sub("", s)) for s in summaries]
     targets = []
     for i, candidates in enumerate(zip(summaries, repaired)):

@@ -14,8 +14,9 @@ after it ("mln", "million", "bn", "billion", "trillion", "thousand", "k") or glu
 number is supported when the article has the same value: "1.5 mln" and "1,500,000" are one value, and an
 article's number glued to letters counts ("$NZ13.04 million" supports "$13.04 mln"). The
 article's numbers count both with and without their scale ("1.5 mln" supports "1.5"), since headlines
-drop units. Words like "two" are not numbers here: models write them from the article's digits rarely,
-and a rule for them would flag more that is right than it would catch.
+drop units. A number spelled as a word is a number, compared by value (NUMBER_WORDS: "two" to "ninety",
+"twenty-five", "nine million"): an article's "3-2" does not support a summary's "nine", and its "two"
+supports "2". "One" is not among them: it is a pronoun as often as a number ("one of", "no one").
 """
 
 from __future__ import annotations
@@ -31,10 +32,18 @@ CLITICS = ("s", "t", "re", "ve", "ll", "d", "m")
 _CLITIC = "(?:" + "|".join(CLITICS) + ")"
 SCALES = {"k": 1e3, "thousand": 1e3, "mln": 1e6, "million": 1e6, "mn": 1e6, "m": 1e6, "bn": 1e9, "billion": 1e9,
           "bln": 1e9, "trillion": 1e12, "tn": 1e12}
-_DIGITS_AND_SCALE = r"[$£€]?(\d+(?:[.,]\d+)*)(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
+_SCALE = r"(?:\s?(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
+_DIGITS_AND_SCALE = r"[$£€]?(\d+(?:[.,]\d+)*)" + _SCALE
 _NUMBER = re.compile(r"(?<![\w.,])" + _DIGITS_AND_SCALE, re.IGNORECASE)
 # An article's number may be glued to letters ("$NZ13.04 million", "A320"): it still states the value.
 _ARTICLE_NUMBER = re.compile(r"(?<![\d.,])" + _DIGITS_AND_SCALE, re.IGNORECASE)
+_UNITS = ("two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+NUMBER_WORDS = dict(zip(_UNITS, range(2, 10))) | dict(zip(_TEENS, range(10, 20))) | dict(zip(_TENS, range(20, 100, 10)))
+"""Numbers spelled as words, and their values."""
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_TENS) + r")-(one|" + "|".join(_UNITS) + r")\b" + _SCALE
+                          + r"|\b(" + "|".join(NUMBER_WORDS) + r")\b" + _SCALE, re.IGNORECASE)
 CALENDAR_NAMES = frozenset({
     "january", "february", "april", "june", "july", "august", "september", "october", "november", "december",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
@@ -72,11 +81,28 @@ def number_value(digits: str, scale: str | None) -> float | None:
 
 
 def numbers(text: str) -> list[Mention]:
+    """Numbers in digits and numbers spelled as words, in the order the text has them."""
     found = []
     for match in _NUMBER.finditer(text):
         value = number_value(match.group(1), match.group(2))
         if value is not None:
-            found.append(Mention(match.group(0).strip(), value))
+            found.append((match.start(), Mention(match.group(0).strip(), value)))
+    found += [(match.start(), Mention(match.group(0).strip(), number_value(str(value), scale)))
+              for match, value, scale in _number_words(text)]
+    return [mention for _, mention in sorted(found, key=lambda start_mention: start_mention[0])]
+
+
+def _number_words(text: str) -> list[tuple[re.Match, int, str | None]]:
+    """Each number spelled as words, its value unscaled and its scale ("nine million": 9, "million";
+    "twenty-five": 25, None)."""
+    found = []
+    for match in _NUMBER_WORD.finditer(text):
+        tens, unit, tens_scale, word, scale = match.groups()
+        if word is not None:
+            found.append((match, NUMBER_WORDS[word.lower()], scale))
+        else:
+            value = NUMBER_WORDS[tens.lower()] + (1 if unit.lower() == "one" else NUMBER_WORDS[unit.lower()])
+            found.append((match, value, tens_scale))
     return found
 
 
@@ -126,6 +152,8 @@ class ArticleFacts:
                 value = number_value(match.group(1), scale)
                 if value is not None:
                     values.add(round(value, 6))
+        for _, value, scale in _number_words(self.article):
+            values |= {round(number_value(str(value), scale), 6), float(value)}
         return values
 
     def supports(self, mention: Mention) -> bool:

@@ -1,8 +1,10 @@
 """Faithful summary targets: a headline the fact guard would block is repaired, or trains topics only."""
 
 import datasets
+import pytest
 
 from newsbrief.config import DataConfig, ModelConfig, SourceConfig
+from newsbrief.config_parsing import ConfigError
 from newsbrief.data import tokenize
 from newsbrief.faithful_targets import faithful_targets
 from newsbrief.labels import LabelSpace
@@ -50,3 +52,12 @@ def test_tokenize_with_faithful_targets_keeps_the_topics_of_an_example_whose_hea
     assert tokenized["topic_labels"] == [[1.0], [1.0]] and "offset_mapping" not in tokenized.column_names
     config.summary_targets = "all"
     assert all(tokenize(datasets.Dataset.from_dict(rows), load_tokenizer(ModelConfig()), config, labels)["labels"])
+
+
+def test_a_tokenizer_without_an_end_token_is_a_config_error_before_any_row_is_read():
+    tokenizer = load_tokenizer(ModelConfig())
+    tokenizer.sep_token = None  # BERT ends targets on [SEP]; without it and without eos no target can end
+    config = DataConfig(sources=[SourceConfig(path="news.jsonl", name="news")], summary_targets="faithful")
+    rows = {"id": ["1"], "text": [ARTICLE], "summary": ["Acme sold phones"], "topics": [["tech"]], "source": ["news"]}
+    with pytest.raises(ConfigError, match="^data.summary_targets: faithful needs a tokenizer with an end token"):
+        tokenize(datasets.Dataset.from_dict(rows), tokenizer, config, LabelSpace(["tech"], {"news": ["tech"]}))

@@ -4,7 +4,9 @@
 in the middle of, and lets a candidate token through only when the unit it makes is still the start
 of one that the article spells; a unit that would end (a space, punctuation, the end token) must be
 one the article spells whole. Units, by the same rules for the article and the summary:
-- a number: tokens with a digit, with "." and "," inside ("1,500", "2.5", "4th"), compared as written;
+- a number: tokens with a digit, with "." and "," inside ("1,500", "2.5", "4th"), compared as written; a
+  number spelled as a word ("nine", NUMBER_WORDS of `newsbrief.faithfulness`) is the number its digits
+  write, so an article's "9" supports a summary's "nine" and its "nine" a summary's "9";
 - a ticker, what the article writes between "<" and ">" (wire copy's "<CBCO>"), compared in lower case
   without spaces: a summary opens "<" only where its article has a ticker, and closes it on one;
 - a word (compared in lower case): a token that starts a word with a letter, and the pieces that
@@ -178,9 +180,12 @@ class FactGuard(LogitsProcessor):
             return False
         if after.number is not None and after.number not in units.number_prefixes:
             return False
-        # A scale is judged as soon as it is spelled: "billion" would leave the row nothing to go on with.
-        if after.word is not None and not all(self._supported(kind, text, after, units)
-                                              for kind, text in word_units(after) if kind == "scaled"):
+        # A scale or a number word is judged as soon as it is spelled: "billion" or "nine" would leave the row
+        # nothing to go on with. Only a number word that may still become a longer word of the article (the
+        # "ten" of "ten ##ancy") waits for its end.
+        if after.word is not None and not all(
+                self._supported(kind, text, after, units) for kind, text in word_units(after)
+                if kind == "scaled" or (kind == "number" and after.word not in units.word_prefixes)):
             return False
         if after.ticker is not None and after.ticker not in units.ticker_prefixes:
             return False

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from newsbrief.faithfulness import CLITICS, SCALES, number_value
+from newsbrief.faithfulness import CLITICS, NUMBER_WORDS, SCALES, number_value
 from newsbrief.models.guard_marks import CLOSERS, DANGLING_APOSTROPHE, brackets_after
 from newsbrief.models.guard_vocabulary import Vocabulary
 
@@ -169,8 +169,9 @@ def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple
     # A letter piece glued to a number may scale it ("53.42" + "##m"), though WordPiece starts no word there.
     if vocab.starts_letter_word(token) or (ended_number is not None and surface[:1].isalpha()):
         acronym = any(c.isupper() for c in surface[1:])
+        scales = ended_number if ended_number is not None else _spelled_number(tail.word)  # "nine million"
         return (Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0,
-                      "." in surface, ended_number, **marks), closed, words_seen + 1)
+                      "." in surface, scales, **marks), closed, words_seen + 1)
     return Tail(number, ticker, **marks), closed, words_seen
 
 
@@ -190,19 +191,32 @@ def continues_clitic(tail: Tail, token: int, vocab: Vocabulary) -> bool:
 
 
 def word_units(tail: Tail) -> list[tuple[str, str]]:
-    """The closed word, and the value it gives its number when it is a scale ("40.3 billion")."""
+    """The closed word, the number it spells ("nine": "9"), and the value it gives its number when it is a
+    scale ("40.3 billion", "nine million")."""
     units = [("word", tail.word)]
+    if (spelled := _spelled_number(tail.word)) is not None:
+        units.append(("number", spelled))
     if tail.word_after is not None and tail.word in SCALES:
         units.append(("scaled", f"{tail.word_after} {tail.word}"))
     return units
 
 
+def _spelled_number(word: str | None) -> str | None:
+    """The digits of a number spelled as a word ("nine": "9"), as `newsbrief.faithfulness` reads them."""
+    return str(NUMBER_WORDS[word]) if word in NUMBER_WORDS else None
+
+
 def _stem(word: str) -> str:
-    """A word without its inflection ("-s", "-ed", "-d", "-ing"), where at least 4 letters remain."""
-    for suffix in ("ing", "ed", "s", "d"):
+    """A word without its inflection ("-ing", "-ed", "-es", "-s", or the "d" of "-ed") and a last "e", where at
+    least 4 letters remain: "downsize", "downsized" and "downsizing" are one stem, "ground" keeps its "d"."""
+    for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    else:
+        if word.endswith("ed"):  # "cased": "case"
+            word = word[:-1]
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
 def unit_value(number: str) -> float | None:

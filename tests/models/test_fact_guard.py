@@ -276,6 +276,22 @@ def test_a_written_summary_is_admitted_exactly_when_the_guard_would_let_each_of_
     assert not admitted(tokenizer, ARTICLE, "Acme sold (phones")  # ends with a bracket open
 
 
+MATCH = "Riverside beat Rovers 3-2 on Saturday with two late goals, and their tenancy of the top spot goes on."
+
+
+@pytest.mark.parametrize("summary, admits", [
+    ("Riverside wins nine-2", False),  # a number spelled as a word is a number ("nine" is no 3)
+    ("Riverside scores four late goals", False),
+    ("Riverside wins three-2", True),  # the article's "3"
+    ("Riverside wins 3-2", True),
+    ("Riverside scores two late goals", True),
+    ("Riverside scores 2 late goals", True),  # the article's "two" supports "2"
+    ("Riverside tenancy goes on", True),  # a word the article spells that starts as one ("ten")
+])
+def test_a_number_spelled_as_a_word_is_a_number_the_article_must_state(tokenizer, summary, admits):
+    assert admitted(tokenizer, MATCH, summary) == admits
+
+
 def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but_a_name_may_not():
     """Uncased WordPiece guards a word in pieces like a name ("boosts" is "boost ##s"): a headline's
     "boosts" from the article's "boost" is no invention; "Acmes" from "Acme" would be a new name."""
@@ -286,6 +302,11 @@ def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but
     assert admitted(tokenizer, article, "firm unveils plan")
     assert not admitted(tokenizer, article, "plan boosts acmes")
     assert not admitted(tokenizer, article, "sluggish sales")  # no form of it in the article
+    article = "Acme will downsize its underground plant."
+    assert tokenizer.tokenize("downsized")[0] == "downs" and tokenizer.tokenize("undergrounds")[-1] == "##s"
+    assert admitted(tokenizer, article, "acme downsized plant")  # a verb in -e
+    assert admitted(tokenizer, article, "acme downsizing plant")
+    assert admitted(tokenizer, article, "acme undergrounds")  # a "d" that is no inflection
 
 
 DATED = "Oil prices rose on Thursday after a deal in Vienna."
