@@ -42,8 +42,13 @@ _TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 NUMBER_WORDS = dict(zip(_UNITS, range(2, 10))) | dict(zip(_TEENS, range(10, 20))) | dict(zip(_TENS, range(20, 100, 10)))
 """Numbers spelled as words, and their values."""
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_TENS) + r")-(one|" + "|".join(_UNITS) + r")\b" + _SCALE
-                          + r"|\b(" + "|".join(NUMBER_WORDS) + r")\b" + _SCALE, re.IGNORECASE)
+# After a number word only a scale word counts ("ten M&A deals" is no 10 million), and a tens word before an
+# ordinal ("twenty-first") is no number.
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+_WORD_SCALE = r"(?:\s(" + "|".join(s for s in SCALES if len(s) > 1) + r")\b)?"
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_TENS) + r")-(one|" + "|".join(_UNITS) + r")\b" + _WORD_SCALE
+                          + r"|\b(" + "|".join(NUMBER_WORDS) + r")\b(?!-(?:" + "|".join(_ORDINALS) + r")\b)" + _WORD_SCALE,
+                          re.IGNORECASE)
 CALENDAR_NAMES = frozenset({
     "january", "february", "april", "june", "july", "august", "september", "october", "november", "december",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})

@@ -58,6 +58,6 @@ def test_a_tokenizer_without_an_end_token_is_a_config_error_before_any_row_is_re
     tokenizer = load_tokenizer(ModelConfig())
     tokenizer.sep_token = None  # BERT ends targets on [SEP]; without it and without eos no target can end
     config = DataConfig(sources=[SourceConfig(path="news.jsonl", name="news")], summary_targets="faithful")
-    rows = {"id": ["1"], "text": [ARTICLE], "summary": ["Acme sold phones"], "topics": [["tech"]], "source": ["news"]}
+    rows = {"id": [], "text": [], "summary": [], "topics": [], "source": []}  # no row: the check comes first
     with pytest.raises(ConfigError, match="^data.summary_targets: faithful needs a tokenizer with an end token"):
         tokenize(datasets.Dataset.from_dict(rows), tokenizer, config, LabelSpace(["tech"], {"news": ["tech"]}))

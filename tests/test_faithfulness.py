@@ -79,5 +79,5 @@ def test_numbers_spelled_as_words_are_compared_by_value_both_ways():
     assert facts.unsupported("Riverside scores 2 late goals to beat Rovers three-2") == []
     assert facts.unsupported("25,000 fans see Riverside win") == []
     assert [m.text for m in facts.unsupported("Riverside wins nine-2")] == ["nine"]
-    assert [(m.text, m.key) for m in numbers("Forty-one held, nine million jobs")] \
-        == [("Forty-one", 41), ("nine million", 9_000_000)]
+    assert [(m.text, m.key) for m in numbers("Forty-one held, nine million jobs, ten M&A deals, twenty-first, two-year")] \
+        == [("Forty-one", 41), ("nine million", 9_000_000), ("ten", 10), ("two", 2)]

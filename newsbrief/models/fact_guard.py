@@ -182,7 +182,8 @@ class FactGuard(LogitsProcessor):
             return False
         # A scale or a number word is judged as soon as it is spelled: "billion" or "nine" would leave the row
         # nothing to go on with. Only a number word that may still become a longer word of the article (the
-        # "ten" of "ten ##ancy") waits for its end.
+        # "ten" of "ten ##ancy") waits for its end. The price: a word the article lacks that a vocabulary
+        # spells from a number word ("ten" "fold") is out of reach where the article lacks that number.
         if after.word is not None and not all(
                 self._supported(kind, text, after, units) for kind, text in word_units(after)
                 if kind == "scaled" or (kind == "number" and after.word not in units.word_prefixes)):

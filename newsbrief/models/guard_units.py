@@ -214,7 +214,7 @@ def _stem(word: str) -> str:
             word = word[: -len(suffix)]
             break
     else:
-        if word.endswith("ed"):  # "cased": "case"
+        if word.endswith("ed") and not word.endswith("eed") and len(word) >= 5:  # "cased": "case"; "need" stays
             word = word[:-1]
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
