@@ -169,9 +169,10 @@ def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple
     # A letter piece glued to a number may scale it ("53.42" + "##m"), though WordPiece starts no word there.
     if vocab.starts_letter_word(token) or (ended_number is not None and surface[:1].isalpha()):
         acronym = any(c.isupper() for c in surface[1:])
-        scales = ended_number if ended_number is not None else _spelled_number(tail.word)  # "nine million"
+        # The number right before the word, which it may scale: "40.3 billion", "nine million".
+        number_before = ended_number if ended_number is not None else _spelled_number(tail.word)
         return (Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0,
-                      "." in surface, scales, **marks), closed, words_seen + 1)
+                      "." in surface, number_before, **marks), closed, words_seen + 1)
     return Tail(number, ticker, **marks), closed, words_seen
 
 
