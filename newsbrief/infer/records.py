@@ -108,10 +108,8 @@ class Counts:
     input_rows: int = 0
     briefed: int = 0
     errors: int = 0
-    skipped: int = 0
-    """Rows whose id the output already held (a rerun)."""
-    truncated: int = 0
-    """Briefed articles longer than the model reads (the engine's `Brief.truncated`)."""
+    skipped: int = 0  # rows whose id the output already held (a rerun)
+    truncated: int = 0  # briefed articles longer than the model reads (the engine's `Brief.truncated`)
     seconds: float = 0.0
 
     @property
