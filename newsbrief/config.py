@@ -175,6 +175,8 @@ class TrainConfig:
     """AdamW learning rate of the topic-head refit (constant)."""
     topic_refit_hidden_layer_size: int = 0
     """0 refits the loop's linear topic head; a width replaces it with a new head with one hidden layer."""
+    topic_refit_heads: int = 1
+    """Heads refit, each with its own shuffling seed, then merged into one that gives the mean of their logits."""
     num_workers: int = 0
     """DataLoader worker processes."""
     main_process_timeout_minutes: float = 120.0
@@ -295,6 +297,8 @@ class RunConfig:
         for key in ("topic_refit_epochs", "topic_refit_hidden_layer_size"):
             if getattr(self.train, key) < 0:
                 raise ConfigError(f"train.{key}: must not be negative, got {getattr(self.train, key)}")
+        if self.train.topic_refit_heads < 1:
+            raise ConfigError(f"train.topic_refit_heads: must be at least 1, got {self.train.topic_refit_heads}")
         if self.train.topic_refit_hidden_layer_size and not self.train.topic_refit_epochs:
             raise ConfigError("train.topic_refit_hidden_layer_size: needs train.topic_refit_epochs, which train "
                               "the new head")

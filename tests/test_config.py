@@ -70,6 +70,7 @@ def one_line_error(*overrides: str, path=TINY_CONFIG) -> str:
     (["train.topic_refit_hidden_layer_size=-8"], "train.topic_refit_hidden_layer_size"),
     (["train.topic_refit_hidden_layer_size=8"], "train.topic_refit_hidden_layer_size"),
     (["train.topic_refit_learning_rate=0"], "train.topic_refit_learning_rate"),
+    (["train.topic_refit_heads=0"], "train.topic_refit_heads"),
     (["data.sources.5.path=x"], "data.sources.5"),
     (["data.sources.x.path=x"], "data.sources.x"),
 ])

@@ -41,6 +41,21 @@ class TopicHead(nn.Module):
         return self.classifier(pooled if self.hidden_layer is None else self.hidden_layer(pooled))
 
 
+def averaged_head(heads: list[TopicHead]) -> TopicHead:
+    """One head whose logits are the mean of `heads`' logits, so that it saves and loads as any head does:
+    linear heads' weights averaged; hidden layers side by side, each feeding its own classifier's weights
+    scaled by 1/len(heads)."""
+    weights = [head.state_dict() for head in heads]
+    if heads[0].hidden_layer is None:
+        merged = {name: torch.stack([w[name] for w in weights]).mean(dim=0) for name in weights[0]}
+    else:
+        merged = {"hidden_layer.0.weight": torch.cat([w["hidden_layer.0.weight"] for w in weights]),
+                  "hidden_layer.0.bias": torch.cat([w["hidden_layer.0.bias"] for w in weights]),
+                  "classifier.weight": torch.cat([w["classifier.weight"] for w in weights], dim=1) / len(heads),
+                  "classifier.bias": torch.stack([w["classifier.bias"] for w in weights]).mean(dim=0)}
+    return TopicHead.from_weights(merged, heads[0].dropout.p).to(weights[0]["classifier.weight"].device)
+
+
 def masked_bce(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean binary cross-entropy over annotated (example, label) cells only.
 

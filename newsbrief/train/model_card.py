@@ -50,7 +50,9 @@ def topic_reading(config: RunConfig) -> str:
         return f"linear, trained in the loop; it reads {reads}"
     shape = (f"a new head with a hidden layer of {tc.topic_refit_hidden_layer_size}" if tc.topic_refit_hidden_layer_size
              else "the loop's linear head")
-    return f"{shape}, refit for {tc.topic_refit_epochs} epochs on the frozen encoder; it reads {reads}"
+    ensemble = (f" ({tc.topic_refit_heads} such heads, each shuffled by its own seed, merged into one that gives "
+                "the mean of their logits)" if tc.topic_refit_heads > 1 else "")
+    return f"{shape}, refit for {tc.topic_refit_epochs} epochs on the frozen encoder{ensemble}; it reads {reads}"
 
 
 def frozen_summarizer_line(config: RunConfig) -> str:

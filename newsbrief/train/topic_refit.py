@@ -11,6 +11,8 @@ mean over all of an article's windows, which the loop, training on first windows
 
 from __future__ import annotations
 
+import copy
+
 import datasets
 import torch
 from tqdm.auto import tqdm
@@ -18,7 +20,7 @@ from tqdm.auto import tqdm
 from newsbrief.config import RunConfig
 from newsbrief.labels import LabelSpace
 from newsbrief.models.multitask import NewsBriefModel
-from newsbrief.models.topic_head import TopicHead, masked_bce
+from newsbrief.models.topic_head import TopicHead, averaged_head, masked_bce
 from newsbrief.train.optim import make_optimizer
 from newsbrief.train.validation import run_briefer, stored_topic_targets
 
@@ -29,17 +31,28 @@ REFIT_BATCH = 256
 def refit_topic_head(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunConfig,
                      train_set: datasets.Dataset) -> None:
     """Train the topic head on the frozen encoder's article states: the loop's linear head from its
-    weights, or, with `train.topic_refit_hidden_layer_size`, a new head with a hidden layer in its place."""
+    weights, or, with `train.topic_refit_hidden_layer_size`, a new head with a hidden layer in its place.
+    With `train.topic_refit_heads` above 1, that many heads, each shuffled by its own seed, become one head
+    that gives the mean of their logits: an ensemble at the cost of one head a few times wider."""
     tc = config.train
     states = run_briefer(model, tokenizer, labels, labels.default_thresholds(), config).read(
         train_set["text"], generate=False, progress=True).states
     targets, masks = (torch.as_tensor(array, device=states.device) for array in stored_topic_targets(train_set))
-    if tc.topic_refit_hidden_layer_size:
-        model.topic_head = TopicHead(model.hidden_size, len(labels.names), config.model.topic_dropout,
-                                     hidden_layer_size=tc.topic_refit_hidden_layer_size).to(states.device)
-    head = model.topic_head
+    heads = []
+    for seed in range(tc.seed, tc.seed + tc.topic_refit_heads):
+        head = (TopicHead(model.hidden_size, len(labels.names), config.model.topic_dropout,
+                          hidden_layer_size=tc.topic_refit_hidden_layer_size).to(states.device)
+                if tc.topic_refit_hidden_layer_size else copy.deepcopy(model.topic_head))
+        fit(head, states, targets, masks, config, seed)
+        heads.append(head)
+    model.topic_head = heads[0] if len(heads) == 1 else averaged_head(heads)
+
+
+def fit(head: TopicHead, states: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor, config: RunConfig,
+        seed: int) -> None:
+    tc = config.train
     optimizer = make_optimizer(head, tc, tc.topic_refit_learning_rate)
-    shuffle = torch.Generator().manual_seed(tc.seed)
+    shuffle = torch.Generator().manual_seed(seed)
     head.train()
     for _ in tqdm(range(tc.topic_refit_epochs), desc="refitting the topic head", unit=" epochs"):
         for rows in torch.randperm(len(states), generator=shuffle).split(REFIT_BATCH):

@@ -10,7 +10,7 @@ from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import build_seq2seq, load_tokenizer
 from newsbrief.models.model_dir import load_model, save_model
 from newsbrief.models.multitask import NewsBriefModel
-from newsbrief.models.topic_head import TopicHead, masked_bce
+from newsbrief.models.topic_head import TopicHead, averaged_head, masked_bce
 
 TINY_BERT = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37}
 
@@ -52,6 +52,18 @@ def test_topic_head_ignores_padding():
     short = head(states, torch.ones(1, 3))
     long = head(padded, torch.tensor([[1, 1, 1, 0, 0]]))
     torch.testing.assert_close(short, long)
+
+
+@pytest.mark.parametrize("hidden_layer_size", [0, 5])
+def test_averaged_heads_give_the_mean_of_their_logits(hidden_layer_size):
+    torch.manual_seed(0)
+    heads = [TopicHead(8, 3, dropout=0.1, hidden_layer_size=hidden_layer_size).eval() for _ in range(3)]
+    pooled = torch.randn(4, 8)
+    merged = averaged_head(heads).eval()
+    expected = torch.stack([head.classify(pooled) for head in heads]).mean(dim=0)
+    assert torch.allclose(merged.classify(pooled), expected, atol=1e-6)
+    assert not torch.allclose(heads[0].classify(pooled), expected, atol=1e-3)  # the heads do differ
+    assert merged.classifier.in_features == (3 * hidden_layer_size or 8)
 
 
 def test_batch_without_any_summary_target_trains_topics_only():

@@ -51,6 +51,16 @@ def test_refit_lowers_the_training_topic_loss_and_changes_only_the_head(tiny_con
     assert changed == changed_head
 
 
+def test_refit_heads_merge_into_one_head_of_their_summed_width(tiny_config):
+    config = tiny_config("train.topic_refit_epochs=100", "train.topic_refit_learning_rate=0.03",
+                         "train.topic_refit_hidden_layer_size=16", "train.topic_refit_heads=2")
+    tokenizer, labels, train_set, model = _setup(config)
+    loss_before = _topic_loss(model, tokenizer, labels, config, train_set)
+    refit_topic_head(model, tokenizer, labels, config, train_set)
+    assert model.topic_head.classifier.in_features == 32
+    assert _topic_loss(model, tokenizer, labels, config, train_set) < 0.5 * loss_before
+
+
 def test_training_with_a_refit_exports_the_refit_head(tiny_config, tmp_path):
     config = tiny_config("train.max_steps=2", "train.warmup_steps=1", "train.eval_every=2", "train.eval_max_examples=2",
                          "train.tensorboard=false", "train.topic_refit_epochs=5")
