@@ -153,6 +153,8 @@ class TrainConfig:
     metric_for_best: Literal["loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "topic_micro_f1",
                              "topic_macro_f1"] = "loss"
     """Validation metric that ranks checkpoints."""
+    export_best: bool = True
+    """Export the checkpoint that metric_for_best ranks first; false exports the last one, where the schedule ends."""
     early_stopping_patience: int = 0
     """Stop after this many evaluations without improvement; 0 never stops early."""
     log_every: int = 10

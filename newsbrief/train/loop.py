@@ -276,12 +276,12 @@ def maybe_evaluate_and_save(run: Run, model, optimizer, scheduler, state: Traine
 
 def export_best_model(run: Run, model: NewsBriefModel, state: TrainerState, train_set: datasets.Dataset,
                       val_full: datasets.Dataset | None, export_dir: Path) -> None:
-    """The best checkpoint, its topic head refit if asked for, with per-label thresholds tuned on the
-    whole validation split (topic probabilities need no generation, so this is cheap), measured on the
-    validation sample."""
+    """The best checkpoint (or the last, with `train.export_best` false), its topic head refit if asked for,
+    with per-label thresholds tuned on the whole validation split (topic probabilities need no generation,
+    so this is cheap), measured on the validation sample."""
     config, tokenizer, labels, tc = run.config, run.tokenizer, run.labels, run.config.train
-    best = best_checkpoint(run.output_dir, state, tc.higher_is_better())
-    if best is not None:
+    best = best_checkpoint(run.output_dir, state, tc.higher_is_better()) if tc.export_best else None
+    if best is not None:  # otherwise the model holds the last step's weights (trained, or resumed from them)
         load_weights(model, best / "model.safetensors")
     refit_seconds = None
     if tc.topic_refit_epochs:

@@ -1,5 +1,6 @@
 """The real `train(cfg)` on the tiny config: export, reload, resume, and a kill -9 in the middle."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -119,3 +120,28 @@ def test_a_step_the_fp16_scaler_skips_does_not_advance_the_schedule(tiny_config,
     assert schedule["last_epoch"] == 0  # still at the start of the warmup
     state = json.loads((tmp_path / "run" / "checkpoints" / "step-0000003" / "trainer_state.json").read_text())
     assert state["step"] == 3
+
+
+def test_export_best_false_exports_the_last_checkpoint_not_the_best(tiny_config, tmp_path):
+    overrides = ["train.max_steps=8", "train.eval_every=4", "train.save_total_limit=2", "train.tensorboard=false",
+                 "train.eval_max_examples=4", "train.resume_accepts=[train.export_best]"]
+    train(tiny_config(*overrides))
+    checkpoints = tmp_path / "run" / "checkpoints"
+    state_file = checkpoints / "step-0000008" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    state["scores"]["step-0000004"] = -1.0  # validation's best (lowest loss) is the earlier checkpoint
+    state_file.write_text(json.dumps(state))
+    manifest = json.loads((checkpoints / "step-0000008" / "manifest.json").read_text())
+    manifest[state_file.name] = [state_file.stat().st_size, hashlib.sha256(state_file.read_bytes()).hexdigest()]
+    (checkpoints / "step-0000008" / "manifest.json").write_text(json.dumps(manifest))
+
+    def exported_is(step: int) -> bool:
+        exported = load_file(tmp_path / "run" / "model" / "model.safetensors")
+        checkpoint = load_file(checkpoints / f"step-{step:07d}" / "model.safetensors")
+        stored = [name for name in exported if f"seq2seq.{name}" in checkpoint]
+        return bool(stored) and all(torch.equal(exported[name], checkpoint[f"seq2seq.{name}"]) for name in stored)
+
+    train(tiny_config(*overrides))  # a finished run exports again
+    assert exported_is(4) and not exported_is(8)
+    train(tiny_config(*overrides, "train.export_best=false"))
+    assert exported_is(8) and not exported_is(4)
