@@ -35,8 +35,8 @@ def main() -> None:
     args = parser.parse_args()
 
     texts = [r["text"] for r in real_articles(args.articles)]
-    # Read as vs_pipeline.py reads them when it measures the guard's cost: each article's first window.
-    briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu",
+    # Read as vs_pipeline.py reads them when it measures the guard's cost: fp32, each article's first window.
+    briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu", dtype="fp32",
                                         inference={"batch_size": args.batch_size, "long_articles": "truncate"})
     briefer.predict(texts[:32], fact_guard=True)  # warm-up, untimed
 

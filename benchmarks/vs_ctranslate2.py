@@ -13,10 +13,10 @@ saved once (safetensors + tokenizer) and then:
 
   newsbrief     wrapped as a NewsBrief model directory through the package (`build_seq2seq` on the saved
                 folder, `NewsBriefModel`, `save_model`), loaded with `NewsBrief.from_pretrained(dir,
-                device="cpu")` and run with `summarize_and_score` (tokenize, length-sorted batches of at most
-                --batch-size articles, one encoder pass that also feeds the topic head, `generate` with the
-                KV cache, decode). Its token budget is set to batch size x max length, so that batches are
-                cut by article count only, as CTranslate2's are.
+                device="cpu", dtype="fp32")` and run with `summarize_and_score` (tokenize, length-sorted
+                batches of at most --batch-size articles, one encoder pass that also feeds the topic head,
+                `generate` with the KV cache, decode). Its token budget is set to batch size x max length,
+                so that batches are cut by article count only, as CTranslate2's are.
   ctranslate2   the same folder converted by `ctranslate2.converters.TransformersConverter` (no
                 quantization), `Translator(compute_type="float32")`, `translate_batch(max_batch_size=
                 --batch-size, batch_type="examples")` (CTranslate2 sorts by length itself); tokenization
@@ -168,7 +168,8 @@ def main() -> None:
         make_newsbrief_dir(tmp / "bart", tmp / "newsbrief", args.new_tokens, args.batch_size, args.max_length, args.seed)
         TransformersConverter(str(tmp / "bart")).convert(str(tmp / "ct2"), quantization=None, force=True)
 
-        engine = NewsBrief.from_pretrained(tmp / "newsbrief", device="cpu")
+        # fp32 against CTranslate2's float32: dtype="auto" would be bf16 on a CPU with bf16 instructions
+        engine = NewsBrief.from_pretrained(tmp / "newsbrief", device="cpu", dtype="fp32")
         tokenizer = engine.tokenizer
         lengths = [len(ids) for ids in tokenizer(texts, max_length=args.max_length, truncation=True)["input_ids"]]
         print(f"articles: {len(texts)} (BBC test+validation, Reuters test; first by id), input tokens mean "

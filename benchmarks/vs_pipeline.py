@@ -69,9 +69,10 @@ def main() -> None:
 
     texts = [r["text"] for r in real_articles(args.articles)]
     # the peer reads each article's first window only
-    briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu",
+    # fp32, as the recorded figures were: dtype="auto" would be bf16 on a CPU with bf16 instructions
+    briefer = NewsBrief.from_pretrained(Path(args.model), device="cpu", dtype="fp32",
                                         inference={"batch_size": args.batch_size, "long_articles": "truncate"})
-    print(f"model {args.model}; {len(texts)} articles; batch {args.batch_size}; greedy, "
+    print(f"model {args.model}; {len(texts)} articles; fp32; batch {args.batch_size}; greedy, "
           f"max {briefer.generation.max_new_tokens} new tokens; {torch.get_num_threads()} threads")
 
     sides = {"newsbrief": lambda batch: briefer.predict(batch, fact_guard=False),

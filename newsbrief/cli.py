@@ -44,9 +44,13 @@ def main(argv: list[str] | None = None) -> None:
     loading = argparse.ArgumentParser(add_help=False)
     settings = loading.add_argument_group("how the model runs")
     settings.add_argument("--device", default="auto", help="auto (a GPU when there is one), cpu, cuda, cuda:1 ...")
-    settings.add_argument("--dtype", default="auto", type=_dtype, help="auto (bf16/fp16 on GPUs, fp32 on CPU), fp32, bf16, fp16")
+    settings.add_argument("--dtype", default="auto", type=_dtype,
+                          help="auto (bf16/fp16 on GPUs; on CPU bf16 where it has AVX512-BF16 or AMX-BF16, else "
+                               "fp32, and fp32 with --int8), fp32, bf16, fp16")
     settings.add_argument("--int8", action="store_true", help="dynamic int8 quantization of linear layers (CPU)")
-    settings.add_argument("--compile", action="store_true", help="torch.compile the encoder and decoder")
+    settings.add_argument("--compile", action="store_true",
+                          help="torch.compile the encoder and decoder, for GPUs: on a CPU it briefed about 3x "
+                               "slower than without (batch shapes vary, so it recompiles)")
 
     train = commands.add_parser("train", help="fine-tune a model from a YAML config", parents=[verbosity],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -118,7 +118,9 @@ def test_results(reports: dict[str, dict]) -> str:
         base = " / ".join(f"{100 * baseline[k]['mean']:.2f}" for k in ("rouge1", "rouge2", "rougeL"))
         rows.append(f"| {name} | {report['examples']} | {len(topics['per_label'])} | {topics['micro_f1']:.4f} | "
                     f"{topics['macro_f1']:.4f} | {accuracy} | {scores} | {base} |")
-    return (TEST_RESULTS + "`newsbrief evaluate` on each corpus' test split (`scripts/build_default_model.py`). "
+    load = next(iter(reports.values()))["load"]  # dtype="auto" is bf16 or fp32 by the CPU: say which it was
+    return (TEST_RESULTS + "`newsbrief evaluate` on each corpus' test split (`scripts/build_default_model.py`), "
+            f"weights in {load['dtype']} on {load['device']}. "
             "Topics over the labels that occur in the split, at the stored thresholds; labels the model never "
             "learned count as misses. ROUGE F-measure (stemmed) of the summary against the published headline.\n\n"
             "| corpus | articles | labels | micro-F1 | macro-F1 | accuracy (top label) | headline ROUGE-1/2/L | "

@@ -7,8 +7,10 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
-from newsbrief.infer.engine import Brief, NewsBrief
+from newsbrief.infer import engine
+from newsbrief.infer.engine import Brief, NewsBrief, cpu_has_native_bf16, resolve_dtype
 from tests.conftest import ROOT
 
 TEXTS = [json.loads(line)["text"] for line in (ROOT / "tests/fixtures/tiny_news.jsonl").read_text().splitlines()][:7]
@@ -204,3 +206,34 @@ def test_settings_are_given_when_the_engine_is_built(tiny_model_dir):
         NewsBrief.from_pretrained(tiny_model_dir, device="cpu", inference={"batch_size": 0})
     with pytest.raises(ValueError, match="dtype: 'fp8' is not one of"):
         NewsBrief.from_pretrained(tiny_model_dir, device="cpu", dtype="fp8")
+
+
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize("native, auto", [(True, torch.bfloat16), (False, torch.float32)])
+def test_auto_is_bf16_on_a_cpu_with_native_bf16_and_fp32_on_others(monkeypatch, native, auto):
+    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: native)
+    assert resolve_dtype("auto", CPU) == auto
+    assert resolve_dtype("auto", CPU, int8=True) == torch.float32  # int8's quantized layers take fp32 inputs
+    assert resolve_dtype("fp32", CPU) == torch.float32 and resolve_dtype("bf16", CPU) == torch.bfloat16
+
+
+def test_auto_on_a_gpu_does_not_ask_the_cpu(monkeypatch):
+    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: pytest.fail("a GPU's dtype asked about the CPU"))
+    for bf16, auto in ((True, torch.bfloat16), (False, torch.float16)):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, bf16=bf16, **kwargs: bf16)
+        assert resolve_dtype("auto", torch.device("cuda")) == auto
+
+
+@pytest.mark.parametrize("flags, native", [({"avx512_bf16": True, "amx_bf16": False}, True), ({"amx_bf16": True}, True),
+                                           ({"avx512_f": True, "avx512_bf16": False}, False), ({"bf16": True}, False)])
+def test_native_bf16_is_read_from_torchs_cpu_capabilities(monkeypatch, flags, native):
+    # AVX-512 alone emulates bf16; ARM's bf16 flag has not been measured, so it keeps fp32
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: flags)
+    assert cpu_has_native_bf16() is native
+
+
+def test_a_torch_without_cpu_capabilities_keeps_fp32(monkeypatch):
+    monkeypatch.delattr(torch.cpu, "get_capabilities")  # before torch had it; pyproject allows torch 2.2
+    assert cpu_has_native_bf16() is False

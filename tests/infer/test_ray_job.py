@@ -13,12 +13,13 @@ import pytest
 
 from newsbrief.cli import main
 from newsbrief.infer.batch_job import find_inputs, predict_files
+from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.job_errors import BatchJobError
 from newsbrief.infer.ray_engine.job import predict_with_ray
 from newsbrief.infer.records import jsonl_bytes, records_table
 
 from tests.infer.outputs import read_output
-from tests.infer.test_batch_job import GOOD, LINES, articles, briefer, write_input  # noqa: F401 (a fixture)
+from tests.infer.test_batch_job import GOOD, LINES, articles, write_input
 
 pytest.importorskip("ray.data", reason="Ray Data is not installed (pip install newsbrief[ray])")
 
@@ -30,6 +31,16 @@ def local_ray():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
+
+
+# Both engines in fp32: the records are compared exactly, and the actors cut other batches than the local
+# job, which in bf16 (dtype="auto" on a CPU with bf16 instructions) moves a topic score in its 4th decimal.
+FP32 = {"device": "cpu", "dtype": "fp32"}
+
+
+@pytest.fixture(scope="module")
+def briefer(tiny_model_dir) -> NewsBrief:
+    return NewsBrief.from_pretrained(tiny_model_dir, **FP32)
 
 
 def by_id(records: list[dict]) -> list[dict]:
@@ -44,7 +55,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
     pq.write_table(pa.table({"id": ["p1", None, "e", "p2"],  # no id; "e" is in articles.jsonl
                              "text": [GOOD, "Oil rose on supply worries.", GOOD, None]}), source / "more.parquet")
 
-    counts = predict_with_ray(tiny_model_dir, str(source), output, chunk_size=3, device="cpu")
+    counts = predict_with_ray(tiny_model_dir, str(source), output, chunk_size=3, **FP32)
     local = predict_files(briefer, find_inputs(str(source), tmp_path / "local.parquet")[0], tmp_path / "local.parquet")
     records = pq.read_table(output).to_pylist()
     assert by_id(records) == by_id(read_output(tmp_path / "local.parquet"))
@@ -57,7 +68,7 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
 
     write_input(source / "new.jsonl", articles(3) + [{"id": "a", "text": GOOD}])  # "a" is done, yet repeated
     main(["predict", "--engine", "ray", "--model", str(tiny_model_dir), "--input", str(source),
-          "--output", str(output), "--chunk-size", "2", "--device", "cpu"])
+          "--output", str(output), "--chunk-size", "2", "--device", "cpu", "--dtype", "fp32"])
     summary = json.loads(capsys.readouterr().err.splitlines()[-2])
     assert (summary["input_rows"], summary["briefed"], summary["errors"], summary["skipped"]) == (17, 3, 1, 13)
     predict_files(briefer, find_inputs(str(source), tmp_path / "all.parquet")[0], tmp_path / "all.parquet")
@@ -109,7 +120,7 @@ def test_ray_keeps_columns_and_retries_errors_once_each(local_ray, briefer, tiny
 
     source, output = tmp_path / "news.jsonl", tmp_path / "briefs"
     write_input(source, [{**article, "url": f"u{i}"} for i, article in enumerate(articles(4))])
-    job = {"output_format": output_format, "keep_columns": "url", "chunk_size": 2, "device": "cpu"}
+    job = {"output_format": output_format, "keep_columns": "url", "chunk_size": 2, **FP32}
     first = predict_with_ray(tiny_model_dir, str(source), output, text_column="body", **job)  # every row an error
     assert (first.briefed, first.errors) == (0, 4)
 

@@ -13,7 +13,8 @@ from tests.plain_loading import newsbrief_tokens, plain_tokens
 
 
 def test_a_shared_bert2bert_loads_whole_in_automodel_and_writes_the_same_tokens(tiny_model_dir):
-    engine = NewsBrief.from_pretrained(tiny_model_dir, device="cpu")
+    # fp32, as plain transformers loads it: the same tokens from the same arithmetic, on any CPU
+    engine = NewsBrief.from_pretrained(tiny_model_dir, device="cpu", dtype="fp32")
     trained = read_run_config(tiny_model_dir).model
     assert trained.share_encoder_decoder and trained.lora is None
     batch, expected = newsbrief_tokens(engine)
@@ -29,7 +30,7 @@ def test_lora_adapters_load_with_peft_over_the_backbone_and_write_the_same_token
     config = tiny_lora_config()
     model, tokenizer, labels = trained_lora_model(config)
     save_model(model, tokenizer, labels, None, config, tmp_path)
-    engine = NewsBrief.from_pretrained(tmp_path, device="cpu")
+    engine = NewsBrief.from_pretrained(tmp_path, device="cpu", dtype="fp32")  # as plain transformers and peft load it
     batch, expected = newsbrief_tokens(engine)
 
     base = EncoderDecoderModel.from_encoder_decoder_pretrained(tiny_backbone_dir, tiny_backbone_dir)
