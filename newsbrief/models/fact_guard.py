@@ -42,8 +42,8 @@ from transformers import LogitsProcessor
 
 from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS
 from newsbrief.models.guard_marks import BAD_CLITIC
-from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all, continues_clitic, unit_value,
-                                         word_units)
+from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all, continues_clitic, number_unit,
+                                         tokens_continuing_word, unit_value, word_units)
 from newsbrief.models.guard_vocabulary import Vocabulary
 
 
@@ -83,8 +83,10 @@ class FactGuard(LogitsProcessor):
                                     self.articles[article])
             if not allowed:  # rare: look further down, in the whole vocabulary
                 order = scores[row].argsort(descending=True)
-                order = order[torch.isfinite(scores[row, order])].tolist()
-                allowed = self._allowed(history, order, self.articles[article])
+                tried = torch.isfinite(scores[row])
+                if (may_fit := self._may_fit(history, self.articles[article])) is not None:
+                    tried &= may_fit.to(tried.device)
+                allowed = self._allowed(history, order[tried[order]].tolist(), self.articles[article])
             if not allowed:
                 self.blocked.add(article)
                 self._dead_ends.add(tuple(history))
@@ -130,6 +132,22 @@ class FactGuard(LogitsProcessor):
                 tail, _, words_seen = advance(tail, history[end - 1], self.vocab, words_seen)
             self._tails[history[:end]] = tail, words_seen
         return tail, words_seen
+
+    def _may_fit(self, history: list[int], units: ArticleUnits) -> torch.Tensor | None:
+        """A mask over the vocabulary that holds every token `_fits` allows after `history`, or None (any
+        token may): for the look down the whole vocabulary, which would try tens of thousands of tokens
+        where the model spells, piece by piece, a name the article has only longer ("khodorkovs") or a
+        number it has only longer ("199"). A word or number that may not end here is ended by every
+        token that does not go on with it, so only those that go on need trying: a few thousand, or
+        a few hundred."""
+        tail, _ = self._tail(tuple(history))
+        may_fit = None
+        if tail.word is not None and not all(self._supported(kind, text, tail, units)
+                                             for kind, text in word_units(tail)):
+            may_fit = tokens_continuing_word(tail, self.vocab)
+        if tail.number is not None and not self._supported("number", number_unit(tail.number), tail, units):
+            may_fit = self.vocab.number_parts if may_fit is None else may_fit & self.vocab.number_parts
+        return may_fit
 
     def _allowed(self, history: list[int], order: list[int], units: ArticleUnits) -> list[tuple[int, int]]:
         """Up to `keep` tokens of `order` that may follow `history`, each with the token whose score it takes:

@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+import torch
+
 from newsbrief.faithfulness import CLITICS, NUMBER_WORDS, SCALES, number_value
 from newsbrief.models.guard_marks import CLOSERS, DANGLING_APOSTROPHE, brackets_after
-from newsbrief.models.guard_vocabulary import Vocabulary
+from newsbrief.models.guard_vocabulary import NUMBER_SEPARATORS, Vocabulary
 
 _INITIALS = re.compile(r"(?:[a-z]\.)*[a-z]\.?")  # "u", "u.", "u.s": a chain of initials so far
-_SEPARATORS = {".", ","}
 
 
 @dataclass
@@ -139,9 +140,9 @@ def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple
     # A number goes on through "." and "," and the pieces that continue it ("1", ",", "500"; "35", "##9"),
     # not into a token that starts a word of its own ("35 9", BPE's "3, 200"); WordPiece marks no piece
     # after punctuation, which its spelling glues ("3,200": infer/spelling.py).
-    extends_number = tail.number is not None and (vocab.is_number(token) or surface in _SEPARATORS) and (
-        not vocab.starts_word[token] or surface in _SEPARATORS
-        or (vocab.wordpiece and tail.number[-1] in _SEPARATORS))
+    extends_number = tail.number is not None and (vocab.is_number(token) or surface in NUMBER_SEPARATORS) and (
+        not vocab.starts_word[token] or surface in NUMBER_SEPARATORS
+        or (vocab.wordpiece and tail.number[-1] in NUMBER_SEPARATORS))
     ticker = tail.ticker
     if ticker is not None and ">" in surface:
         closed.append(("ticker", ticker + _squeezed(surface.split(">")[0])))
@@ -151,7 +152,7 @@ def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple
     elif "<" in surface:
         ticker = _squeezed(surface.split("<", 1)[1])
     number = tail.number + surface if extends_number else None
-    ended_number = tail.number.rstrip(".,") if tail.number is not None and not extends_number else None
+    ended_number = number_unit(tail.number) if tail.number is not None and not extends_number else None
     if ended_number is not None:
         closed.append(("number", ended_number))
     if number is None and vocab.is_number(token):
@@ -183,6 +184,13 @@ def _continues_initials(word: str, token: int, vocab: Vocabulary) -> bool:
     if not glued or not _INITIALS.fullmatch(word):
         return False
     return surface == "." if not word.endswith(".") else len(surface) == 1 and surface.isalpha()
+
+
+def tokens_continuing_word(tail: Tail, vocab: Vocabulary) -> torch.Tensor | None:
+    """A mask over the vocabulary that holds every token that `advance` lets continue `tail`'s word: the
+    vocabulary's word continuations; None (any token) where the word is a letter or initials so far, which
+    a dot or a lone letter continues too ("u" "." "s")."""
+    return None if _INITIALS.fullmatch(tail.word) else vocab.word_continuations
 
 
 def continues_clitic(tail: Tail, token: int, vocab: Vocabulary) -> bool:
@@ -220,6 +228,11 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
+def number_unit(number: str) -> str:
+    """A number as it is compared once it ends: without the "." or "," after it ("in 1987." states 1987)."""
+    return number.rstrip(".,")
+
+
 def unit_value(number: str) -> float | None:
     """The value of a number unit, as `newsbrief.faithfulness` reads it ("1,500", "40.3 billion")."""
     digits, _, scale = number.partition(" ")
@@ -236,7 +249,7 @@ def close_all(tail: Tail) -> list[tuple[str, str]]:
     if tail.ticker is not None:  # a "<" never closed: unbalanced, never supported
         closed.append(("open ticker", tail.ticker))
     if tail.number is not None:
-        closed.append(("number", tail.number.rstrip(".,")))
+        closed.append(("number", number_unit(tail.number)))
     if tail.word is not None:
         closed += word_units(tail)
     return closed

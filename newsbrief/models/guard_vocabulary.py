@@ -7,9 +7,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+import torch
+
 from newsbrief.models.guard_marks import CLOSERS
 
 _DIGIT = re.compile(r"\d")
+NUMBER_SEPARATORS = {".", ","}
+"""What a number goes on through ("1,500", "2.5")."""
 _WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
 
 
@@ -46,6 +50,18 @@ class Vocabulary:
     def continues_word(self, token: int) -> bool:
         surface = self.surfaces[token]
         return not self.starts_word[token] and surface[:1].isalnum()
+
+    @cached_property
+    def word_continuations(self) -> torch.Tensor:
+        """Per token, whether it continues a word (`continues_word`): a mask over the vocabulary."""
+        return torch.tensor([self.continues_word(token) for token in range(len(self.surfaces))])
+
+    @cached_property
+    def number_parts(self) -> torch.Tensor:
+        """Per token, whether it may go on with a number: it has a digit, or is "." or ","; a mask over the
+        vocabulary."""
+        return torch.tensor([self.is_number(token) or surface in NUMBER_SEPARATORS
+                             for token, surface in enumerate(self.surfaces)])
 
     @cached_property
     def closers(self) -> dict[str, int]:

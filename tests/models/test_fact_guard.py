@@ -128,6 +128,24 @@ def test_a_row_with_no_allowed_token_is_sent_to_its_end_and_reported(tokenizer):
     assert masked.argmax(-1).tolist() == [eos, eos]
 
 
+@pytest.mark.parametrize("prefix", ["Deal with Vas", "Acme sold 1,5", "Initech in 19"])
+def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(tokenizer, prefix):
+    """Where the best candidates have no allowed token, the guard tries only the tokens that can go on with a
+    name or number it may not end yet ("Vas" of "Vasquez", "1,5" of "1,500"): the tokens it allows, for one
+    beam or several, are those it allows when it tries every token in score order."""
+    vocab = Vocabulary.of(tokenizer)
+    units, _ = article_units(tokenizer, vocab)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    history = torch.tensor([[eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]])
+    for seed in range(5):
+        scores = torch.randn(1, len(tokenizer), generator=torch.Generator().manual_seed(seed)) * 3
+        scores[0, eos] = 10.0  # the best candidate, which ends the name or number: not allowed
+        for keep in (1, 4):
+            looks_down = FactGuard([units], vocab, eos, max_new_tokens=16, keep=keep, candidates=1)
+            tries_all = FactGuard([units], vocab, eos, max_new_tokens=16, keep=keep, candidates=len(tokenizer))
+            assert torch.equal(looks_down.mask(history, scores, [0]), tries_all.mask(history, scores, [0]))
+
+
 @pytest.mark.parametrize("kind", ["bert2bert", "bart", "t5"])
 def test_the_greedy_loop_and_generate_decode_alike_under_the_guard(kind):
     tokenizer = load_tokenizer(ModelConfig())
