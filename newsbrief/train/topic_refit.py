@@ -50,6 +50,7 @@ def refit_topic_head(model: NewsBriefModel, tokenizer, labels: LabelSpace, confi
 
 def fit(head: TopicHead, states: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor, config: RunConfig,
         seed: int) -> None:
+    """`train.topic_refit_epochs` epochs of `head` over the states, in an order drawn from `seed`."""
     tc = config.train
     optimizer = make_optimizer(head, tc, tc.topic_refit_learning_rate)
     shuffle = torch.Generator().manual_seed(seed)
