@@ -233,7 +233,7 @@ def _dtype(text: str) -> str:
     """A dtype name that loading takes: refused as the options are read, not once the model is loading."""
     if text == "auto":
         return text
-    from newsbrief.infer.engine import DTYPES  # torch, only where a dtype is named
+    from newsbrief.infer.optimize import DTYPES  # torch, only where a dtype is named
 
     if text not in DTYPES:
         raise argparse.ArgumentTypeError(f"expected auto or one of {', '.join(DTYPES)}, got {text!r}")

@@ -19,7 +19,7 @@ from newsbrief.labels import LabelSpace
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import SourceWindow, Windows, encode_articles
 from newsbrief.infer.inputs import Article, articles_of, count, generation_settings
-from newsbrief.infer.optimize import compile_model, quantize_int8
+from newsbrief.infer.optimize import compile_model, quantize_int8, resolve_device, resolve_dtype
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.model_dir import load_model
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
@@ -71,48 +71,6 @@ class Reading:
                    np.concatenate([p.truncated for p in parts]), np.concatenate([p.guard_fallback for p in parts]))
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-          "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
-"""The dtype names `dtype=` takes besides "auto"."""
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bf16 instructions (AVX512-BF16 or AMX-BF16), not bf16 emulated in fp32."""
-    # torch.cpu.get_capabilities is public and reads the flags through the cpuinfo library that torch's own
-    # kernels dispatch on; torch.backends.cpu.get_cpu_capability says "AVX512" with or without bf16, and
-    # mkldnn's bf16 check is private and also true on AVX-512 CPUs without it. Torch releases before
-    # get_capabilities (pyproject allows torch 2.2) get fp32, as every CPU did before bf16 was measured.
-    capabilities = getattr(torch.cpu, "get_capabilities", None)
-    if capabilities is None:
-        return False
-    flags = capabilities()
-    return bool(flags.get("avx512_bf16") or flags.get("amx_bf16"))
-
-
-def resolve_dtype(dtype: str | torch.dtype, device: torch.device, int8: bool = False) -> torch.dtype:
-    """auto: bf16 (or fp16) on GPUs. On a CPU with native bf16, bf16: on an AVX512-BF16 CPU it briefed 2.4x
-    faster than fp32 (embedded model, 128 BBC test articles) and `newsbrief evaluate --dtype bf16
-    --baseline-dtype fp32` found no figure significantly worse on the Reuters, BBC and AG News test splits.
-    fp32 on other CPUs, where bf16 would be emulated (not measured), and under `int8`, whose quantized layers
-    take fp32 inputs."""
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        native = device.type == "cpu" and not int8 and cpu_has_native_bf16()
-        return torch.bfloat16 if native else torch.float32
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype: {dtype!r} is not one of {['auto', *DTYPES]}")
-    return DTYPES[dtype]
-
-
 DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
 """The embedded model (configs/default-model.yaml): a delta over the pip-installed MiniLM, about 14 MB."""
 
@@ -153,7 +111,8 @@ class NewsBrief:
         cache), by default the embedded model; `dtype="auto"` is bf16 on GPUs (fp16 on those without it) and
         on CPUs with native bf16, fp32 on other CPUs and with `int8` (resolve_dtype); `int8` quantizes linear
         layers (CPU); `compile` runs torch.compile, for GPUs: on a CPU it briefed about 3x slower than eager,
-        as batch shapes vary and it recompiles. Code that a downloaded model names runs only with `trust_remote_code=True`.
+        as batch shapes vary and it recompiles. Code that a downloaded model names runs only with
+        `trust_remote_code=True`.
         `inference` and `generation` override the model's settings of those sections (e.g.
         {"long_articles": "chunk"}, {"num_beams": 4}) for every call of the engine built here. Libraries'
         loading bars and warnings are shown only when `verbose`."""

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from newsbrief.infer import engine
-from newsbrief.infer.engine import Brief, NewsBrief, cpu_has_native_bf16, resolve_dtype
+from newsbrief.infer import optimize
+from newsbrief.infer.engine import Brief, NewsBrief
+from newsbrief.infer.optimize import cpu_has_native_bf16, resolve_dtype
 from tests.conftest import ROOT
 
 TEXTS = [json.loads(line)["text"] for line in (ROOT / "tests/fixtures/tiny_news.jsonl").read_text().splitlines()][:7]
@@ -213,14 +214,14 @@ CPU = torch.device("cpu")
 
 @pytest.mark.parametrize("native, auto", [(True, torch.bfloat16), (False, torch.float32)])
 def test_auto_is_bf16_on_a_cpu_with_native_bf16_and_fp32_on_others(monkeypatch, native, auto):
-    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.setattr(optimize, "cpu_has_native_bf16", lambda: native)
     assert resolve_dtype("auto", CPU) == auto
     assert resolve_dtype("auto", CPU, int8=True) == torch.float32  # int8's quantized layers take fp32 inputs
     assert resolve_dtype("fp32", CPU) == torch.float32 and resolve_dtype("bf16", CPU) == torch.bfloat16
 
 
 def test_auto_on_a_gpu_does_not_ask_the_cpu(monkeypatch):
-    monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda: pytest.fail("a GPU's dtype asked about the CPU"))
+    monkeypatch.setattr(optimize, "cpu_has_native_bf16", lambda: pytest.fail("a GPU's dtype asked about the CPU"))
     for bf16, auto in ((True, torch.bfloat16), (False, torch.float16)):
         monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, bf16=bf16, **kwargs: bf16)
         assert resolve_dtype("auto", torch.device("cuda")) == auto
