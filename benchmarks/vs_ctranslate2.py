@@ -3,7 +3,8 @@
 What is measured: articles per second, from article text to summary text, for the same real articles
 (the first --articles records, sorted by id, with a non-empty body, of BBC News Summary test+validation
 and Reuters-21578 test from ../shared/data), greedy decoding of exactly --new-tokens new tokens per
-article, in fp32, one process, intra-op threads = os.cpu_count() for both engines.
+article, one process, intra-op threads = os.cpu_count() for both engines; each engine in fp32, and each in
+its fast setting.
 
 The model: there is no pretrained BART offline, so a BartForConditionalGeneration is built with seeded
 random weights, sized like bart-base by default (d_model 768, 6+6 layers, 12 heads, FFN 3072; --layers and
@@ -21,7 +22,11 @@ saved once (safetensors + tokenizer) and then:
                 quantization), `Translator(compute_type="float32")`, `translate_batch(max_batch_size=
                 --batch-size, batch_type="examples")` (CTranslate2 sorts by length itself); tokenization
                 with the same tokenizer and decoding back to text are inside the timing, as for NewsBrief.
-  ct2-int8      the same converted model loaded with compute_type="int8", for information only.
+  newsbrief-fast  the same NewsBrief directory loaded with dtype="auto", NewsBrief's fast setting: bf16 on a
+                CPU with bf16 instructions (AVX512-BF16, AMX), else fp32; the first line says which.
+  ct2-int8      the same converted model loaded with compute_type="int8" (int8 weights, fp32 elsewhere).
+  ct2-bf16      compute_type="bfloat16", and ct2-int8-bf16 "int8_bfloat16", where CTranslate2 offers them
+                on this CPU (`ctranslate2.get_supported_compute_types("cpu")`); where not, a line says so.
 
 Random weights write arbitrary tokens and may or may not stop early, so both engines are forced to do
 the same work: min = max new tokens (NewsBrief's min_new_tokens/max_new_tokens, CTranslate2's
@@ -36,8 +41,12 @@ over --rounds rounds (default 3), in alternating order (forward in even rounds, 
 each printing articles/s and generated tokens/s (exactly --new-tokens per article, so both engines do
 the same work).
 
-The last line is `ratio ctranslate2/newsbrief: median X.XX (range ...)`, CTranslate2 fp32's articles/s
-over NewsBrief's in the same round; the target is at most 1.5.
+Ratios are a peer's articles/s over NewsBrief's in the same round (median and range): `ratio
+ctranslate2/newsbrief` (both fp32; target at most 1.5), and the last line, `ratio CT2-best/NewsBrief-fast`,
+where CT2-best is the CTranslate2 compute type with the most articles/s (median over rounds) and
+NewsBrief-fast is newsbrief-fast (issue 19's target: at most 1.0). Fast settings may change tokens, so
+NewsBrief-fast's agreement with NewsBrief fp32 is printed for information; their quality is judged by
+`newsbrief evaluate --dtype bf16 --baseline-dtype fp32`.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ os.environ["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark, even on a machine wi
 
 import argparse
 import statistics
+from functools import partial
 import sys
 import tempfile
 import time
@@ -57,6 +67,9 @@ from articles import real_articles
 from bart_model import build_bart, make_newsbrief_dir
 
 QUICK = {"articles": 16, "layers": 1, "d_model": 64, "new_tokens": 8, "batch_size": 4, "max_length": 128}
+CT2_COMPUTE_TYPES = {"ctranslate2": "float32", "ct2-int8": "int8", "ct2-bf16": "bfloat16",
+                     "ct2-int8-bf16": "int8_bfloat16"}
+"""CTranslate2's CPU compute types measured, where this CPU offers them (int8 is int8_float32 on a CPU)."""
 FULL = {"articles": 512, "layers": 6, "d_model": 768, "new_tokens": 32, "batch_size": 32, "max_length": 512}
 
 
@@ -168,25 +181,37 @@ def main() -> None:
         make_newsbrief_dir(tmp / "bart", tmp / "newsbrief", args.new_tokens, args.batch_size, args.max_length, args.seed)
         TransformersConverter(str(tmp / "bart")).convert(str(tmp / "ct2"), quantization=None, force=True)
 
-        # fp32 against CTranslate2's float32: dtype="auto" would be bf16 on a CPU with bf16 instructions
+        # fp32 against CTranslate2's float32, and the fast settings against each other
         engine = NewsBrief.from_pretrained(tmp / "newsbrief", device="cpu", dtype="fp32")
+        fast = NewsBrief.from_pretrained(tmp / "newsbrief", device="cpu", dtype="auto")
         tokenizer = engine.tokenizer
         lengths = [len(ids) for ids in tokenizer(texts, max_length=args.max_length, truncation=True)["input_ids"]]
         print(f"articles: {len(texts)} (BBC test+validation, Reuters test; first by id), input tokens mean "
               f"{sum(lengths) / len(lengths):.0f}, {sum(n == args.max_length for n in lengths)} truncated at "
-              f"{args.max_length}; {args.new_tokens} new tokens each, greedy; batch {args.batch_size}; fp32 on CPU, "
-              f"{threads} threads (torch {torch.__version__}, ctranslate2 {ctranslate2.__version__})", flush=True)
+              f"{args.max_length}; {args.new_tokens} new tokens each, greedy; batch {args.batch_size}; CPU, "
+              f"{threads} threads; newsbrief-fast: dtype=\"auto\" = {fast.model.dtype} (torch {torch.__version__}, ctranslate2 {ctranslate2.__version__})", flush=True)
 
-        translators = {name: ctranslate2.Translator(str(tmp / "ct2"), device="cpu", compute_type=compute_type,
+        offered = ctranslate2.get_supported_compute_types("cpu")
+        compute_types = {name: kind for name, kind in CT2_COMPUTE_TYPES.items() if kind in offered}
+        for name, kind in CT2_COMPUTE_TYPES.items():
+            if name not in compute_types:
+                print(f"{name}: not measured, compute_type {kind!r} is not available on this CPU (ctranslate2 "
+                      f"{ctranslate2.__version__} offers {sorted(offered)})")
+        translators = {name: ctranslate2.Translator(str(tmp / "ct2"), device="cpu", compute_type=kind,
                                                     inter_threads=1, intra_threads=threads)
-                       for name, compute_type in (("ctranslate2", "float32"), ("ct2-int8", "int8"))}
+                       for name, kind in compute_types.items()}
         engines = {"newsbrief": lambda batch: newsbrief_run(engine, batch, args),
-                   "ctranslate2": lambda batch: ct2_run(translators["ctranslate2"], tokenizer, batch, args),
-                   "ct2-int8": lambda batch: ct2_run(translators["ct2-int8"], tokenizer, batch, args)}
+                   "newsbrief-fast": lambda batch: newsbrief_run(fast, batch, args),
+                   **{name: partial(ct2_run, translator, tokenizer, args=args)
+                      for name, translator in translators.items()}}
         nb_ids: dict = {}
+        fast_ids: dict = {}
         nb_summaries = newsbrief_run(engine, texts, args, nb_ids)  # the warm-ups, whose outputs are compared
+        newsbrief_run(fast, texts, args, fast_ids)
         ct2_summaries, ct2_ids = engines["ctranslate2"](texts)
-        engines["ct2-int8"](texts)
+        for name in translators:
+            if name != "ctranslate2":
+                engines[name](texts)
         seconds = timed_rounds(engines, texts, args)
 
     print()
@@ -199,7 +224,8 @@ def main() -> None:
 
     encoded = tokenizer(texts, max_length=args.max_length, truncation=True, return_token_type_ids=False)["input_ids"]
     newsbrief_ids = [nb_ids.get(tuple(ids)) for ids in encoded]
-    if any(ids is None for ids in newsbrief_ids):
+    newsbrief_fast_ids = [fast_ids.get(tuple(ids)) for ids in encoded]
+    if any(ids is None for ids in newsbrief_ids + newsbrief_fast_ids):
         sys.exit("vs_ctranslate2: could not match NewsBrief's generated ids to every article")
     same = sum(a == b for a, b in zip(newsbrief_ids, ct2_ids))
     prefix = [next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
@@ -209,12 +235,20 @@ def main() -> None:
     print(f"same tokens newsbrief vs ctranslate2 fp32: {same}/{len(texts)} articles ({same / len(texts):.1%}); "
           f"mean common prefix {sum(prefix) / len(prefix):.1f}/{args.new_tokens} tokens; same text "
           f"{sum(a == b for a, b in zip(nb_summaries, ct2_summaries))}/{len(texts)}")
+    same_fast = sum(a == b for a, b in zip(newsbrief_fast_ids, newsbrief_ids))
+    print(f"same tokens newsbrief-fast ({fast.model.dtype}) vs newsbrief fp32: {same_fast}/{len(texts)} articles "
+          f"(for information: random weights make near-ties common; quality is judged by `newsbrief evaluate`)")
     if not lengths_ok:
         print(f"warning: not every output has exactly {args.new_tokens} new tokens; the work differs")
     # articles/s of a peer over NewsBrief's in the same round = NewsBrief's seconds over the peer's
-    for peer, target in (("ct2-int8", "information"), ("ctranslate2", "target <= 1.5")):
-        ratios = [ours / theirs for ours, theirs in zip(seconds["newsbrief"], seconds[peer])]
-        print(f"ratio {peer}/newsbrief: median {statistics.median(ratios):.2f} (range {min(ratios):.2f}-"
+    best = min(translators, key=lambda name: statistics.median(seconds[name]))
+    for peer, ours, label, target in (
+            *((name, "newsbrief", f"{name}/newsbrief", "information") for name in translators if name != "ctranslate2"),
+            ("ctranslate2", "newsbrief", "ctranslate2/newsbrief", "both fp32; target <= 1.5"),
+            (best, "newsbrief-fast", "CT2-best/NewsBrief-fast",
+             f"CT2-best = {best}, NewsBrief-fast = {fast.model.dtype}; target <= 1.0")):
+        ratios = [mine / theirs for mine, theirs in zip(seconds[ours], seconds[peer])]
+        print(f"ratio {label}: median {statistics.median(ratios):.2f} (range {min(ratios):.2f}-"
               f"{max(ratios):.2f} over {args.rounds} rounds; {target})")
     if args.profile:
         profile_newsbrief(engine, texts[: 2 * args.batch_size], args)
