@@ -80,7 +80,7 @@ def _name(code) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2000, help="real articles briefed")
+    parser.add_argument("--articles", type=int, default=2000, help="real articles briefed (default 2000)")
     parser.add_argument("--model", help="model directory (default: the embedded model)")
     parser.add_argument("--tiny", action="store_true",
                         help="a tiny random BART (d_model 64, 1+1 layers, MiniLM's WordPiece, 32 new tokens): the "
@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         articles = Path(tmp) / "articles.jsonl"
-        articles.write_text("".join(json.dumps(r) + "\n" for r in real_articles(args.n)))
+        articles.write_text("".join(json.dumps(r) + "\n" for r in real_articles(args.articles)))
         argv = ["predict", "--input", str(articles), "--output", str(Path(tmp) / "briefs.jsonl")]
         if args.tiny:
             args.model = str(tiny_model(Path(tmp)))
@@ -100,7 +100,7 @@ def main() -> None:
         with MainThreadSampler() as sampler:
             newsbrief_main(argv)
         wall = time.perf_counter() - started
-    print(f"main thread: {wall:.1f} s for {args.n} articles; {sampler.samples} samples, {sampler.in_job} in the "
+    print(f"{args.model or 'the embedded model'}: main thread {wall:.1f} s for {args.articles} articles; {sampler.samples} samples, {sampler.in_job} in the "
           f"job (predict_files), {sampler.in_model} in model calls: "
           f"{100 * sampler.in_model / max(sampler.in_job, 1):.1f}% of the job")
     for title, counter, total in (("own time (innermost frame)", sampler.own, sampler.samples),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-measure, in one go, every CPU benchmark figure that README.md and benchmarks/README.md cite.
-# Run it on an otherwise idle machine (about 1.5 h on 2 cores), from anywhere:
+# Run it on an otherwise idle machine (about 1.5 h on 2 cores before issue 19 added sides and the profile), from anywhere:
 #   bash benchmarks/remeasure.sh            # logs in runs/remeasure/<script>.log
 # Each script's whole output is kept; the lines that carry the cited figures are printed again at the end.
 # The GPU figure is not here: it needs the device machine (`bash benchmarks/gpu.sh` through the device tool).
@@ -29,7 +29,7 @@ if [ -d runs/minilm-news/model ]; then  # the table's own command, where that tr
     measure vs_pipeline-minilm python benchmarks/vs_pipeline.py --model runs/minilm-news/model
 fi
 if python -c "import ctranslate2" 2>/dev/null; then
-    measure vs_ctranslate2 python benchmarks/vs_ctranslate2.py          # ~25 min
+    measure vs_ctranslate2 python benchmarks/vs_ctranslate2.py          # ~25 min before newsbrief-fast joined
 else
     echo "== vs_ctranslate2 skipped: pip install ctranslate2, then: python benchmarks/vs_ctranslate2.py"
     failed+=("vs_ctranslate2 (not installed)")
@@ -37,11 +37,14 @@ fi
 measure batch_job_memory python benchmarks/batch_job_memory.py          # ~2 min
 measure ray_overhead python benchmarks/ray_overhead.py
 measure greedy_syncs python benchmarks/greedy_syncs.py                  # ~1 min
-measure encoder_limit python benchmarks/encoder_limit.py                # the embedded model; not yet timed
+measure encoder_limit python benchmarks/encoder_limit.py --model newsbrief/default_model   # not yet timed
+# issue 19 item 3: where `newsbrief predict`'s main thread spends its time on 2,000 real articles; not yet timed
+measure batch_job_profile python benchmarks/batch_job_profile.py --model newsbrief/default_model --articles 2000
 
 echo
 echo "== the cited figures (whole outputs in $LOGS/)"
-grep -H -E "ratio|growth|fact guard|encoder pass alone|syncs/step|s a step|matmul limit" "$LOGS"/*.log
+grep -H -E "ratio|growth|fact guard|encoder pass alone|syncs/step|s a step|matmul limit|against newsbrief fp32|not measured, compute_type|of the job" \
+    "$LOGS"/*.log
 if [ ${#failed[@]} -gt 0 ]; then
     echo "not measured: ${failed[*]}"
     exit 1
