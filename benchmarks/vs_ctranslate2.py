@@ -140,7 +140,7 @@ def timed_rounds(engines: dict, texts: list[str], args) -> dict[str, list[float]
             start = time.perf_counter()
             engines[name](texts)
             seconds[name].append(time.perf_counter() - start)
-            print(f"round {round_} {name:<12} {seconds[name][-1]:8.2f} s {len(texts) / seconds[name][-1]:8.2f} "
+            print(f"round {round_} {name:<14} {seconds[name][-1]:8.2f} s {len(texts) / seconds[name][-1]:8.2f} "
                   f"articles/s {len(texts) * args.new_tokens / seconds[name][-1]:8.0f} tokens/s", flush=True)
     return seconds
 
@@ -215,11 +215,11 @@ def main() -> None:
         seconds = timed_rounds(engines, texts, args)
 
     print()
-    print(f"{'engine':<12} {'articles':>8} {'seconds':>8} {'articles/s':>10} {'tokens/s':>9}  "
+    print(f"{'engine':<14} {'articles':>8} {'seconds':>8} {'articles/s':>10} {'tokens/s':>9}  "
           f"(median of {args.rounds} rounds)")
     for name, times in seconds.items():
         median = statistics.median(times)
-        print(f"{name:<12} {len(texts):>8} {median:>8.2f} {len(texts) / median:>10.2f} "
+        print(f"{name:<14} {len(texts):>8} {median:>8.2f} {len(texts) / median:>10.2f} "
               f"{len(texts) * args.new_tokens / median:>9.0f}")
 
     encoded = tokenizer(texts, max_length=args.max_length, truncation=True, return_token_type_ids=False)["input_ids"]
