@@ -4,7 +4,9 @@ Runs the real command (cli.main) on real articles (articles.py) and samples the 
 stack every few milliseconds from a second thread (sys._current_frames). A sampler rather than
 cProfile: cProfile's cost per Python call inflates the Python-heavy stages (the fact guard, WordPiece
 respelling) several-fold and would skew the shares. Work moved to other threads (reading, tokenizing,
-writing) leaves the main thread's profile, which is the point.
+writing) leaves the main thread's profile, which is the point. Run it on an idle machine: on a loaded one,
+each small op's parallel region waits for a descheduled torch thread (a 32 x 384 index_add_ took 2-8 ms
+with 2 threads against 0.03 ms with 1, at load 9 on 2 cores), which inflates the small items.
 
 "Model calls" are NewsBriefModel.brief (encoder, greedy or beam decoding with the fact guard, pooling),
 pooled_states and topic_probs; issue 21's target is a share of at least 80% of the job (predict_files,
