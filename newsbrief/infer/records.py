@@ -53,7 +53,9 @@ def stream_records(briefer: NewsBrief, rows: Iterator[Row], chunk_size: int) -> 
             for row in rows:
                 waiting.append(row)
                 if row.problem is None:
-                    yield {"id": row.key, "text": row.text}
+                    # The text alone: the row's key stays here, as the engine would refuse the key of a row
+                    # without an id ("news.jsonl:8") as an id that forges a file:line.
+                    yield row.text
         except Exception as error:  # a fatal input error (an unreadable file) ends the stream here, and
             failed.append(error)     # is raised once the rows read before it have their records
 
