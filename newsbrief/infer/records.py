@@ -35,10 +35,11 @@ def output_schema(keep: tuple[str, ...] = ()) -> pa.Schema:
     return pa.schema([*SCHEMA, *(pa.field(name, pa.string()) for name in keep)])
 
 
-def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
-    """Output records for a chunk, in input order: briefs for articles, error records for the rest.
-    The Ray engine makes its records here, in each actor."""
-    return list(stream_records(briefer, iter(chunk), len(chunk)))
+def rows_records(rows: list[Row], briefs: list[Brief]) -> list[dict]:
+    """Output records for rows, in input order, given the briefs of those without a problem, in order:
+    error records for the rest. The Ray engine's actors make their records here."""
+    articles = iter(briefs)
+    return [_error_record(row) if row.problem is not None else _brief_record(row, next(articles)) for row in rows]
 
 
 def stream_records(briefer: NewsBrief, rows: Iterator[Row], chunk_size: int) -> Iterator[dict]:
