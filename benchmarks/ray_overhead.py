@@ -5,7 +5,8 @@ same 1,000 real articles, same settings, on this machine's CPUs.
   ray    ray_engine.job.predict_with_ray with one actor that has every CPU (so as many torch threads as the
          local engine): read, one pass over the ids, load the model in the actor, brief, write JSONL
          files. Ray itself is started first and not timed, as a cluster serves many jobs; it gets one
-         logical CPU more than the machine has, for its read and write tasks, light next to the model.
+         logical CPU more than the machine has, for its read, tokenizing and write tasks, light next
+         to the model.
 
 Prints seconds and articles/s of each, the ratio ray seconds / local seconds (the issue sets no target), and how
 many records differ (batches can be cut differently, so a near tie in greedy decoding may flip).

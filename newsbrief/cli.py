@@ -126,8 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     on_ray.add_argument("--output-format", choices=["parquet", "jsonl"], default=None,
                         help="the files written into the --output folder (default: parquet)")
     on_ray.add_argument("--actors", type=_positive_int, default=None, help="models running at once (default: 1)")
-    on_ray.add_argument("--gpus-per-actor", type=float, default=None,
-                        help="default: 1 when the cluster has GPUs, else 0 (a fraction shares a GPU)")
+    on_ray.add_argument("--gpus-per-actor", type=_gpu_share, default=None,
+                        help="default: 1 when the cluster has GPUs, else 0; a fraction puts several actors "
+                             "on one GPU (0.5: two, 0.25: four), each with its own copy of the model")
     on_ray.add_argument("--cpus-per-actor", type=float, default=None,
                         help="default: 1; on CPUs, each actor's torch threads")
     on_ray.add_argument("--address", default=None,
@@ -244,6 +245,18 @@ def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return int(text)
+
+
+def _gpu_share(text: str) -> float:
+    """Ray's rule for a task's GPUs: a fraction of one GPU, or whole GPUs."""
+    try:
+        share = float(text)
+    except ValueError:
+        share = float("nan")  # refused below, as a negative share is
+    if not (0 <= share <= 1 or (share > 1 and share.is_integer())):
+        raise argparse.ArgumentTypeError(f"expected 0, a fraction of 1 (0.5: two actors per GPU) or whole GPUs, "
+                                         f"got {text!r}")
+    return share
 
 
 def _config_help() -> str:

@@ -35,10 +35,11 @@ def output_schema(keep: tuple[str, ...] = ()) -> pa.Schema:
     return pa.schema([*SCHEMA, *(pa.field(name, pa.string()) for name in keep)])
 
 
-def brief_records(briefer: NewsBrief, chunk: list[Row]) -> list[dict]:
-    """Output records for a chunk, in input order: briefs for articles, error records for the rest.
-    The Ray engine makes its records here, in each actor."""
-    return list(stream_records(briefer, iter(chunk), len(chunk)))
+def rows_records(rows: list[Row], briefs: list[Brief]) -> list[dict]:
+    """Output records for rows, in input order, given the briefs of those without a problem, in order:
+    error records for the rest. The Ray engine's actors make their records here."""
+    articles = iter(briefs)
+    return [_error_record(row) if row.problem is not None else _brief_record(row, next(articles)) for row in rows]
 
 
 def stream_records(briefer: NewsBrief, rows: Iterator[Row], chunk_size: int) -> Iterator[dict]:
@@ -53,7 +54,9 @@ def stream_records(briefer: NewsBrief, rows: Iterator[Row], chunk_size: int) -> 
             for row in rows:
                 waiting.append(row)
                 if row.problem is None:
-                    yield {"id": row.key, "text": row.text}
+                    # The text alone: the row's key stays here, as the engine would refuse the key of a row
+                    # without an id ("news.jsonl:8") as an id that forges a file:line.
+                    yield row.text
         except Exception as error:  # a fatal input error (an unreadable file) ends the stream here, and
             failed.append(error)     # is raised once the rows read before it have their records
 

@@ -141,9 +141,7 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
     check_model_directory(directory)
     config = read_run_config(directory)
     config.model = replace(config.model, trust_remote_code=trust_remote_code)
-    if not trust_remote_code:
-        refuse_code(directory)
-    tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=trust_remote_code)
+    tokenizer = load_directory_tokenizer(directory, trust_remote_code)
     if (directory / FORMER_DELTA).is_file():
         raise FileNotFoundError(f"{directory}: LoRA weights in NewsBrief's former format ({FORMER_DELTA}); convert "
                                 f"them once to peft's: python scripts/convert_lora_delta.py {directory}")
@@ -163,6 +161,13 @@ def load_model(directory: str | Path, device: str | torch.device = "cpu",
     model.topic_head = TopicHead.from_weights(load_file(directory / TOPIC_HEAD_FILE), config.model.topic_dropout)
     model.to(device=device, dtype=dtype).eval()
     return LoadedModel(model, tokenizer, labels, thresholds, config)
+
+
+def load_directory_tokenizer(directory: Path, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
+    """The model directory's tokenizer alone: what a CPU stage that tokenizes for the model loads."""
+    if not trust_remote_code:
+        refuse_code(directory)
+    return AutoTokenizer.from_pretrained(directory, trust_remote_code=trust_remote_code)
 
 
 def refuse_code(directory: Path) -> None:

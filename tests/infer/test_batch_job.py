@@ -97,6 +97,15 @@ def test_each_input_format(briefer, tmp_path, suffix):
     assert "summary" in records[0] and records[-1]["error"].startswith(f"articles{suffix}:")
 
 
+def test_a_row_without_an_id_is_briefed_as_one_with_an_id(briefer, tmp_path):
+    source = tmp_path / "articles.jsonl"
+    write_input(source, [{"text": GOOD}, {"id": "x", "text": GOOD}])
+    run(briefer, source, tmp_path / "briefs.jsonl")
+    anonymous, named = read_output(tmp_path / "briefs.jsonl")
+    assert anonymous["id"] == "articles.jsonl:1" and {**anonymous, "id": "x"} == named
+    assert named["summary"] and named["topics"]
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_each_output_format_resumes_after_a_crash(briefer, tmp_path, monkeypatch, suffix):
     source, output = tmp_path / "articles.jsonl", tmp_path / f"briefs{suffix}"

@@ -16,7 +16,8 @@ from newsbrief.infer.batch_job import find_inputs, predict_files
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.job_errors import BatchJobError
 from newsbrief.infer.ray_engine.job import predict_with_ray
-from newsbrief.infer.records import jsonl_bytes, records_table
+from newsbrief.infer.readers import Row
+from newsbrief.infer.records import jsonl_bytes, records_table, stream_records, table_records
 
 from tests.infer.outputs import read_output
 from tests.infer.test_batch_job import GOOD, LINES, articles, write_input
@@ -75,6 +76,30 @@ def test_ray_writes_the_local_engines_records_and_a_rerun_briefs_only_new_ids(lo
     assert by_id(pq.read_table(output).to_pylist()) == by_id(read_output(tmp_path / "all.parquet"))
 
 
+@pytest.mark.parametrize("long_articles", [None, "chunk"])
+def test_the_actors_take_tokens_from_the_cpu_stage_and_make_the_local_records(tiny_model_dir, monkeypatch,
+                                                                                long_articles):
+    from newsbrief.infer import engine
+    from newsbrief.infer.ray_engine.encoded import encode_rows
+    from newsbrief.infer.ray_engine.inputs import rows_table
+    from newsbrief.infer.ray_engine.stages import BriefPredictor
+
+    rows = [Row("a.jsonl:1", "a", GOOD), Row("a.jsonl:2", "b", problem="no 'text'"),
+            Row("a.jsonl:3", None, " ".join([GOOD] * 30)), Row("a.jsonl:4", "c", "Oil rose on supply worries.")]
+    inference = {"long_articles": long_articles}
+    local = NewsBrief.from_pretrained(tiny_model_dir, **FP32, inference={k: v for k, v in inference.items() if v})
+    expected = list(stream_records(local, iter(rows), len(rows)))
+    encoded = encode_rows(rows_table(rows, list(range(len(rows)))), tiny_model_dir, inference)
+    assert "text" not in encoded.column_names and encoded.column("windows").null_count == 1
+
+    def tokenize(*args, **kwargs):
+        raise AssertionError("the model actor tokenized: the CPU stage is there to do it")
+    monkeypatch.setattr(engine, "encode_articles", tokenize)
+    actor = BriefPredictor(tiny_model_dir, **FP32, **inference)
+    assert table_records(actor(encoded)) == expected
+    assert (len(encoded.column("windows")[2]) > 1) == (long_articles == "chunk") and "error" in expected[1]
+
+
 def test_jsonl_files_hold_the_local_engines_lines_and_read_back(tmp_path):
     from ray.data.block import BlockAccessor
 
@@ -109,6 +134,15 @@ def test_without_ray_the_error_says_how_to_install_it(tmp_path, monkeypatch):
         main(["predict", "--engine", "ray", "--input", str(tmp_path), "--output", str(tmp_path / "out")])
 
 
+@pytest.mark.parametrize("share", ["1.5", "-1", "nan", "half"])
+def test_a_share_of_a_gpu_ray_cannot_place_is_refused_in_one_line(tmp_path, capsys, share):
+    with pytest.raises(SystemExit):
+        main(["predict", "--engine", "ray", "--input", str(tmp_path), "--output", str(tmp_path / "o"),
+              "--gpus-per-actor", share])
+    assert f"--gpus-per-actor: expected 0, a fraction of 1 (0.5: two actors per GPU) or whole GPUs, got '{share}'" \
+        in capsys.readouterr().err
+
+
 def test_ray_options_need_the_ray_engine(tmp_path):
     with pytest.raises(SystemExit, match="--actors: only with --engine ray"):
         main(["predict", "--input", str(tmp_path), "--output", str(tmp_path / "o.jsonl"), "--actors", "2"])
@@ -120,7 +154,8 @@ def test_ray_keeps_columns_and_retries_errors_once_each(local_ray, briefer, tiny
 
     source, output = tmp_path / "news.jsonl", tmp_path / "briefs"
     write_input(source, [{**article, "url": f"u{i}"} for i, article in enumerate(articles(4))])
-    job = {"output_format": output_format, "keep_columns": "url", "chunk_size": 2, **FP32}
+    # Half a CPU per actor: the tokenizing tasks (one CPU each) are not fused into the actors, as with GPUs.
+    job = {"output_format": output_format, "keep_columns": "url", "chunk_size": 2, "cpus_per_actor": 0.5, **FP32}
     first = predict_with_ray(tiny_model_dir, str(source), output, text_column="body", **job)  # every row an error
     assert (first.briefed, first.errors) == (0, 4)
 

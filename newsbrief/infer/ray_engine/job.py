@@ -1,9 +1,10 @@
 """`newsbrief predict --engine ray`: the batch job on Ray Data, across the GPUs (or CPUs) of a Ray cluster.
 
-Ray Data reads the inputs (inputs.py), a pool of actors briefs them, each actor loading the model
-once, and Ray writes the records into a folder (outputs.py). The records are the local engine's
-(batch_job.py) for the same model and settings: the same readers make the rows, the same
-`brief_records` makes the records, repeated ids become error records and ids already in the output are
+Ray Data reads the inputs (inputs.py), a CPU stage tokenizes them (encoded.py), a pool of actors
+briefs them, each actor loading the model once (stages.py), and Ray writes the records into a folder
+(outputs.py). The records are the local engine's (batch_job.py) for the same model and settings: the
+same readers make the rows, the engine's own functions tokenize them and run the model, the same
+record makers make the records, repeated ids become error records and ids already in the output are
 skipped as there. What differs: the output is a folder of part files in no particular order, and a
 crash loses the blocks in flight rather than one chunk.
 
@@ -25,6 +26,8 @@ from newsbrief.infer.batch_job import CHUNK, GPU_CHUNK
 from newsbrief.infer.records import Counts
 from newsbrief.models.model_dir import check_model_directory
 
+HOW_THE_MODEL_RUNS = ("device", "dtype", "int8", "compile")
+"""load_briefer's keywords that the tokenizing stage has no use for; it takes the others."""
 RAY_MISSING = "the Ray engine needs Ray Data, which is not installed: pip install newsbrief[ray]"
 
 
@@ -46,6 +49,7 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
     """
     ray = import_ray()
     from newsbrief.infer.kept_columns import resolve_keep
+    from newsbrief.infer.ray_engine.encoded import encode_rows
     from newsbrief.infer.ray_engine.inputs import ArticleRows, find_ray_inputs, open_for_columns
     from newsbrief.infer.ray_engine.outputs import OutputFolder
     from newsbrief.infer.ray_engine.stages import BriefPredictor, pending_rows, scan_ids
@@ -72,7 +76,10 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
     if scan.skipped < scan.rows:  # else no actor need load the model
         pending = rows.map_batches(pending_rows, batch_format="pyarrow",
                                    fn_kwargs={"repeated": scan.repeated, "done": done})
-        records = pending.map_batches(BriefPredictor, batch_size=chunk_size, batch_format="pyarrow",
+        encoding = {key: value for key, value in load.items() if key not in HOW_THE_MODEL_RUNS}
+        encoded = pending.map_batches(encode_rows, batch_format="pyarrow", num_cpus=1,
+                                      fn_kwargs={"model": model, "encoding": encoding})
+        records = encoded.map_batches(BriefPredictor, batch_size=chunk_size, batch_format="pyarrow",
                                       fn_constructor_args=(model,), fn_constructor_kwargs=load, concurrency=actors,
                                       num_gpus=gpus_per_actor, num_cpus=cpus_per_actor)
         folder.write(records)

@@ -1,4 +1,11 @@
-"""The stages of the Ray job between reading and writing: ids made unique, ids done dropped, briefing."""
+"""The stages of the Ray job between reading and writing: ids made unique, ids done dropped, briefing.
+
+Tokenizing runs before, in its own CPU stage (encoded.py); what is left here is the model's part. The
+actor also respells WordPiece summaries and makes the records, as these cannot leave it cleanly: the
+engine spells each summary inside generation, where the fact guard reads the article's spelling and the
+text decides whether to decode again with beam search; a CPU stage after the actors would need the
+engine's token ids and that retry logic again. The records themselves are a few dicts per article.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +17,26 @@ import pyarrow as pa
 from ray.data import Dataset
 
 from newsbrief.infer.engine import load_briefer
+from newsbrief.infer.ray_engine.encoded import block_windows
 from newsbrief.infer.ray_engine.inputs import kept_of, rows_table, table_rows
 from newsbrief.infer.readers import Row, as_duplicate
-from newsbrief.infer.records import brief_records, records_table
+from newsbrief.infer.records import records_table, rows_records
 
 
 class BriefPredictor:
-    """What each actor runs: the model, loaded once, turning blocks of rows into blocks of records."""
+    """What each actor runs: the model, loaded once, turning blocks of encoded rows (encoded.py) into blocks
+    of records. The block's articles are one chunk of the engine's stream: sorted by length into the same
+    token-budget batches, each padded as the model takes it. Ray Data hands each actor its next block
+    while it works on this one (two tasks in flight per actor by default), and Ray's write tasks write
+    the records: the work the local job's background threads do is not left here."""
 
     def __init__(self, model: str | Path | None, **load: Any):
         self.briefer = load_briefer(model, **load)
 
-    def __call__(self, rows: pa.Table) -> pa.Table:
-        return records_table(brief_records(self.briefer, table_rows(rows)), kept_of(rows))
+    def __call__(self, block: pa.Table) -> pa.Table:
+        rows = table_rows(block)
+        briefs = self.briefer.brief_encoded([row.key for row in rows if row.problem is None], block_windows(block))
+        return records_table(rows_records(rows, briefs), kept_of(block))
 
 
 @dataclass
