@@ -96,7 +96,7 @@ def tiny_model(folder: Path) -> Path:
     directory in `folder`: the model's share of a job at its smallest, and a smoke test's model."""
     from transformers import AutoTokenizer
 
-    from newsbrief.infer.engine import DEFAULT_MODEL
+    from newsbrief.infer.loading import DEFAULT_MODEL
 
     build_bart(AutoTokenizer.from_pretrained(DEFAULT_MODEL), folder / "bart", d_model=64, layers=1, new_tokens=32,
                max_length=512, seed=0)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from newsbrief.config import RunConfig, SourceConfig, load_config
 from newsbrief.evaluation import evaluate, render_markdown
-from newsbrief.infer.engine import DEFAULT_MODEL
+from newsbrief.infer.loading import DEFAULT_MODEL
 from newsbrief.train.checkpointing import latest_checkpoint
 from newsbrief.train.loop import train
 

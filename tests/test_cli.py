@@ -148,7 +148,7 @@ def test_evaluate_max_examples_is_a_stratified_seeded_sample_that_the_report_sta
 
 
 def test_evaluate_without_model_uses_the_embedded_model(tmp_path, capsys):
-    from newsbrief.infer.engine import DEFAULT_MODEL
+    from newsbrief.infer.loading import DEFAULT_MODEL
 
     data = tmp_path / "two.jsonl"
     data.write_text("".join(json.dumps({"text": text, "title": "t", "topics": ["business"], "split": "test"}) + "\n"

@@ -14,7 +14,8 @@ from transformers import EncoderDecoderModel, GenerationConfig
 
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import load_briefer
-from newsbrief.infer.engine import DEFAULT_MODEL, NewsBrief
+from newsbrief.infer.engine import NewsBrief
+from newsbrief.infer.loading import DEFAULT_MODEL
 from newsbrief.models.backbone import resolve_checkpoint
 from newsbrief.models.lora import ADAPTER_WEIGHTS
 

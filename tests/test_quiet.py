@@ -9,7 +9,7 @@ from transformers.utils import logging as transformers_logging
 
 from newsbrief import NewsBrief
 from newsbrief.cli import main
-from newsbrief.infer.engine import DEFAULT_MODEL
+from newsbrief.infer.loading import DEFAULT_MODEL
 from newsbrief.quiet import set_process_verbosity
 
 from tests.conftest import ROOT

@@ -13,7 +13,7 @@ import yaml
 from newsbrief.config import load_config, to_dict
 from newsbrief.data import read_corpora
 from newsbrief.labels import LabelSpace
-from newsbrief.infer.engine import DEFAULT_MODEL
+from newsbrief.infer.loading import DEFAULT_MODEL
 from tests.conftest import ROOT
 
 REAL_DATA_CONFIGS = [p for p in sorted((ROOT / "configs").glob("*.yaml")) if "shared/data" in p.read_text()]

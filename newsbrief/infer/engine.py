@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from newsbrief.config import GenerationSettings, InferenceConfig, RunConfig
-from newsbrief.hub import model_directory, push_directory, save_directory
+from newsbrief.config import GenerationSettings, InferenceConfig
+from newsbrief.hub import push_directory, save_directory
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.batching import token_budget_batches
 from newsbrief.infer.encoding import SourceWindow, Windows, encode_articles
 from newsbrief.infer.inputs import Article, articles_of, count, generation_settings
+from newsbrief.infer.loading import model_source, serving_config
 from newsbrief.infer.optimize import compile_model, quantize_int8, resolve_device, resolve_dtype
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
-from newsbrief.models.model_dir import load_directory_tokenizer, load_model, read_run_config
+from newsbrief.models.model_dir import load_model
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
 from newsbrief.models.guard_marks import drop_trailing_opener
 from newsbrief.models.multitask import NewsBriefModel
@@ -71,9 +72,6 @@ class Reading:
                    np.concatenate([p.truncated for p in parts]), np.concatenate([p.guard_fallback for p in parts]))
 
 
-DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
-"""The embedded model (configs/default-model.yaml): a delta over the pip-installed MiniLM, about 14 MB."""
-
 STREAM_CHUNK = 1024
 """Articles sorted and batched together: larger chunks pad less, smaller ones hold less in memory."""
 
@@ -117,14 +115,14 @@ class NewsBrief:
         {"long_articles": "chunk"}, {"num_beams": 4}) for every call of the engine built here. Libraries'
         loading bars and warnings are shown only when `verbose`."""
         target = resolve_device(device)
-        directory = _directory(path, revision, token, cache_dir, trust_remote_code)
+        directory = model_source(path, revision, token, cache_dir, trust_remote_code)
         with quiet_loading(verbose):
             loaded = load_model(directory, device=target, dtype=resolve_dtype(dtype, target, int8),
                                 trust_remote_code=trust_remote_code)
         model = quantize_int8(loaded.model) if int8 else loaded.model
         if compile:
             compile_model(model)
-        config = _serving_config(loaded.config, inference or {}, generation or {})
+        config = serving_config(loaded.config, inference or {}, generation or {})
         return cls(model, loaded.tokenizer, loaded.labels, loaded.thresholds, SourceWindow.of(config.data),
                    config.inference, config.generation, source=directory)
 
@@ -184,7 +182,7 @@ class NewsBrief:
 
     def brief_encoded(self, ids: list[str], windows: Windows, all_scores: bool = False,
                       **generation: Any) -> list[Brief]:
-        """Briefs of articles that `load_encoder`'s function encoded elsewhere (the Ray job's CPU stage), one
+        """Briefs of articles that `loading.load_encoder`'s function encoded elsewhere (the Ray job's CPU stage), one
         per id, in order: the model's part of `predict_stream` for one chunk, the same batches and Briefs."""
         if not ids:
             return []
@@ -372,31 +370,6 @@ def load_briefer(model: str | Path | None, device: str = "auto", dtype: str = "a
     chosen = {key: value for key, value in inference.items() if value is not None}
     return NewsBrief.from_pretrained(model, device=device, dtype=dtype, int8=int8, compile=compile,
                                      trust_remote_code=trust_remote_code, inference=chosen)
-
-
-def load_encoder(model: str | Path | None, trust_remote_code: bool = False,
-                 **inference: Any) -> Callable[[list[str]], Windows]:
-    """What the engine's stream runs on a background thread for each chunk, texts to Windows, with the
-    tokenizer and settings `load_briefer(model, **inference)` would use, and without loading the model:
-    for a CPU stage that tokenizes ahead of the model's (`brief_encoded`)."""
-    directory = _directory(model, trust_remote_code=trust_remote_code)
-    chosen = {key: value for key, value in inference.items() if value is not None}
-    config = _serving_config(read_run_config(directory), chosen, {})
-    return partial(encode_articles, load_directory_tokenizer(directory, trust_remote_code),
-                   window=SourceWindow.of(config.data), inference=config.inference)
-
-
-def _directory(path: str | Path | None, revision: str | None = None, token: str | bool | None = None,
-               cache_dir: str | Path | None = None, trust_remote_code: bool = False) -> Path:
-    return DEFAULT_MODEL if path is None else model_directory(path, revision, token, cache_dir, trust_remote_code)
-
-
-def _serving_config(config: RunConfig, inference: dict[str, Any], generation: dict[str, Any]) -> RunConfig:
-    """The model's config with a caller's overrides of its inference and generation sections, checked."""
-    config = replace(config, inference=replace(config.inference, **inference),
-                     generation=generation_settings(config.generation, generation))
-    config.validate_serving()
-    return config
 
 
 def _add_by_article(sums: torch.Tensor, articles: list[int], pooled: torch.Tensor) -> None:

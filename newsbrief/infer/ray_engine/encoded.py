@@ -1,7 +1,7 @@
 """The Ray job's CPU stage before the model actors: each article tokenized into the model's windows.
 
 `encode_rows` runs, as its own `map_batches` step, what the engine's stream runs on a background thread
-for each chunk (engine.load_encoder: capping, boilerplate, tokenizing), so that the GPU actors receive
+for each chunk (loading.load_encoder: capping, boilerplate, tokenizing), so that the GPU actors receive
 token ids and spend their time on the model (`NewsBrief.brief_encoded`, via `block_windows`). A row
 keeps its id, where, problem, position and kept columns; its text gives way to its windows, their
 character offsets and the text those offsets point into, all null for a row with a problem.
@@ -23,7 +23,7 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from newsbrief.infer.encoding import Windows
-from newsbrief.infer.engine import load_encoder
+from newsbrief.infer.loading import load_encoder
 
 ENCODED = pa.schema([("windows", pa.list_(pa.list_(pa.int32()))),
                      ("offsets", pa.list_(pa.list_(pa.list_(pa.int32(), 2)))),
