@@ -63,6 +63,17 @@ def test_a_torn_csv_record_is_cut_off(tmp_path, torn):
     assert [r["id"] for r in read_output(path)] == ["a", "f:2", "b"]
 
 
+def test_a_csv_record_leaves_the_fields_it_lacks_empty(tmp_path):
+    path = tmp_path / "briefs.csv"
+    with closing(open_output(path, keep=("url",))) as output:
+        output.write([{**BRIEF, "guard_fallback": True, "url": "u"}, ERROR])
+    assert read_output(path) == [
+        {"id": "a", "summary": "two\nlines", "topics": '[["earn", 0.9], ["acq", 0.51]]', "truncated": "False",
+         "guard_fallback": "True", "error": "", "url": "u"},
+        {"id": "f:2", "summary": "", "topics": "", "truncated": "", "guard_fallback": "", "error": ERROR["error"],
+         "url": ""}]
+
+
 def test_a_csv_that_is_not_ours_is_left_alone(tmp_path):
     path = tmp_path / "briefs.csv"
     path.write_text("name,age\nx,1\n")
