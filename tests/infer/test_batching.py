@@ -20,7 +20,7 @@ def trials(count: int = 300):
         yield lengths, rng.randint(1, 4096), rng.randint(1, 64)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, not per module: mutmut runs a mutant only against the tests that called it
 def packed():
     return [(lengths, max_tokens, max_size, token_budget_batches(lengths, max_tokens, max_size))
             for lengths, max_tokens, max_size in trials()]
@@ -53,5 +53,7 @@ def test_an_item_over_the_budget_gets_a_batch_of_its_own(packed):
 def test_budget_packs_full_batches():
     # Four articles of 10 tokens in a 25-token budget: two per batch, not one.
     assert [len(b) for b in token_budget_batches([10, 10, 10, 10], max_tokens=25, max_size=8)] == [2, 2]
+    # A batch exactly at the budget is within it.
+    assert [len(b) for b in token_budget_batches([10, 10, 10, 10], max_tokens=20, max_size=8)] == [2, 2]
     assert [len(b) for b in token_budget_batches([10] * 5, max_tokens=1000, max_size=2)] == [2, 2, 1]
     assert token_budget_batches([], max_tokens=100, max_size=4) == []

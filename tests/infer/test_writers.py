@@ -9,7 +9,7 @@ import pytest
 
 from newsbrief.infer.job_errors import BatchJobError
 from newsbrief.infer.parquet_output import parts_folder
-from newsbrief.infer.writers import open_output
+from newsbrief.infer.writers import check_output, open_output
 
 from tests.infer.outputs import read_output
 
@@ -63,12 +63,64 @@ def test_a_torn_csv_record_is_cut_off(tmp_path, torn):
     assert [r["id"] for r in read_output(path)] == ["a", "f:2", "b"]
 
 
+def test_a_csv_record_leaves_the_fields_it_lacks_empty(tmp_path):
+    path = tmp_path / "briefs.csv"
+    with closing(open_output(path, keep=("url",))) as output:
+        output.write([{**BRIEF, "guard_fallback": True, "url": "u"}, ERROR])
+    assert read_output(path) == [
+        {"id": "a", "summary": "two\nlines", "topics": '[["earn", 0.9], ["acq", 0.51]]', "truncated": "False",
+         "guard_fallback": "True", "error": "", "url": "u"},
+        {"id": "f:2", "summary": "", "topics": "", "truncated": "", "guard_fallback": "", "error": ERROR["error"],
+         "url": ""}]
+
+
 def test_a_csv_that_is_not_ours_is_left_alone(tmp_path):
     path = tmp_path / "briefs.csv"
     path.write_text("name,age\nx,1\n")
     with pytest.raises(BatchJobError, match=f"{path} is not a briefs CSV"):
         open_output(path)
     assert path.read_text() == "name,age\nx,1\n"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_retry_errors_drops_the_error_records_and_keeps_the_briefs_whole(tmp_path, suffix):
+    path = tmp_path / f"briefs{suffix}"
+    write(path, [BRIEF, ERROR], [{**BRIEF, "id": "c", "summary": "Zürich\r\nrose"}])
+    with closing(open_output(path, retry_errors=True)) as output:
+        assert output.done == {"a", "c"}  # f:2 is to be briefed again
+    records = read_output(path)
+    assert [r["id"] for r in records] == ["a", "c"]
+    assert [r["summary"] for r in records] == ["two\nlines", "Zürich\r\nrose"]
+    assert write(path) == {"a", "c"}  # and the file is still one of ours
+
+
+@pytest.mark.parametrize("line", ['{"name": "x"}', '{"id": "a"}', '{"id": 5, "summary": "s"}', '["a"]', "x"])
+def test_a_jsonl_that_is_not_ours_is_refused_naming_the_line(tmp_path, line):
+    path = tmp_path / "briefs.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(BatchJobError, match=f"{path}:1 is not a brief or error record"):
+        check_output(path)
+    path.write_text('{"id": "a", "summary": "s"}\n' + line + "\n")
+    with pytest.raises(BatchJobError, match=f"{path}:2 is not a brief or error record"):
+        open_output(path)
+
+
+def test_a_jsonl_with_kept_columns_is_reopened_only_with_them(tmp_path):
+    path = tmp_path / "briefs.jsonl"
+    path.write_text('{"id": "a", "summary": "s", "url": "u"}\n{"id": "b", "error": "e", "url": "v"}\n')
+    with pytest.raises(BatchJobError, match=f"{path}:1 has the column 'url'"):
+        check_output(path)
+    check_output(path, keep=("url",))
+    with closing(open_output(path, keep=("url",))) as output:
+        assert output.done == {"a", "b"}
+
+
+def test_a_torn_first_jsonl_line_leaves_an_empty_output(tmp_path):
+    path = tmp_path / "briefs.jsonl"
+    path.write_bytes(b'{"id": "b", "summ')
+    check_output(path)  # cut off on opening, not refused
+    assert write(path) == set()
+    assert path.read_bytes() == b""
 
 
 def test_parquet_parts_survive_a_crash_before_the_merge(tmp_path):
