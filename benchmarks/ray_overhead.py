@@ -62,14 +62,18 @@ def main() -> None:
         model = Path(args.model) if args.model else default_model(tmp)
         source = tmp / "articles.jsonl"
         source.write_text("".join(json.dumps(a) + "\n" for a in real_articles(args.n)))
+        # fp32 on both sides, as printed: dtype="auto" is bf16 on a CPU with bf16 instructions, where the other cut of
+        # the batches flips more near ties
         print(f"model {args.model or 'random BART ' + str(SMALL)}; {args.n} articles; {cpus} CPUs, fp32")
 
         local, local_seconds = timed(lambda: predict_files(
-            load_briefer(model, device="cpu"), find_inputs(str(source), tmp / "local.jsonl")[0], tmp / "local.jsonl"))
+            load_briefer(model, device="cpu", dtype="fp32"), find_inputs(str(source), tmp / "local.jsonl")[0],
+            tmp / "local.jsonl"))
         ray.init(num_cpus=cpus + 1, include_dashboard=False, log_to_driver=False)
         try:
             remote, ray_seconds = timed(lambda: predict_with_ray(
-                model, str(source), tmp / "ray", output_format="jsonl", actors=1, cpus_per_actor=cpus, device="cpu"))
+                model, str(source), tmp / "ray", output_format="jsonl", actors=1, cpus_per_actor=cpus, device="cpu",
+                dtype="fp32"))
         finally:
             ray.shutdown()
 
