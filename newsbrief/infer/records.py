@@ -75,6 +75,8 @@ def _error_record(row: Row) -> dict:
 
 
 def _brief_record(row: Row, brief: Brief) -> dict:
+    if brief.error is not None:  # the engine refused the item: an error record says why, never an empty brief
+        return {"id": row.key, "error": f"{row.where}: {brief.error}", **_kept(row)}
     return {"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
             "truncated": brief.truncated, "guard_fallback": brief.guard_fallback, **_kept(row)}
 
