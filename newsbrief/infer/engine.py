@@ -180,15 +180,16 @@ class NewsBrief:
                     else:
                         yield self._make_brief(article.id, reading, next(readings), all_scores)
 
-    def brief_encoded(self, ids: list[str], windows: Windows, all_scores: bool = False,
-                      **generation: Any) -> list[Brief]:
+    def brief_encoded(self, ids: list[str], windows: Windows) -> list[Brief]:
         """Briefs of articles that `loading.load_encoder`'s function encoded elsewhere (the Ray job's CPU stage), one
         per id, in order: the model's part of `predict_stream` for one chunk, the same batches and Briefs."""
+        if len(ids) != len(windows.texts):  # a brief under another article's id would be worse than no brief
+            raise ValueError(f"brief_encoded: {len(ids)} ids for {len(windows.texts)} encoded articles")
         if not ids:
             return []
         with tqdm(disable=True) as bar:
-            reading = self._read_windows(windows, True, generation_settings(self.generation, generation), bar)
-        return [self._make_brief(id_, reading, i, all_scores) for i, id_ in enumerate(ids)]
+            reading = self._read_windows(windows, True, self.generation, bar)
+        return [self._make_brief(id_, reading, i, all_scores=False) for i, id_ in enumerate(ids)]
 
     def read(self, texts: list[str], *, generate: bool = True, progress: bool = False,
              **generation: Any) -> Reading:

@@ -11,6 +11,7 @@ import torch
 
 from newsbrief.infer import optimize
 from newsbrief.infer.engine import Brief, NewsBrief
+from newsbrief.infer.loading import load_encoder
 from newsbrief.infer.optimize import cpu_has_native_bf16, resolve_dtype
 from tests.conftest import ROOT
 
@@ -94,6 +95,13 @@ def test_beam_search_briefs_with_the_same_topics_as_greedy(briefer):
     summaries, beams = briefer.summarize_and_score(TEXTS, num_beams=3)
     assert len(summaries) == len(TEXTS)
     np.testing.assert_allclose(beams, greedy, rtol=1e-5, atol=1e-6)
+
+
+def test_encoded_articles_and_their_ids_must_pair_up(briefer, tiny_model_dir):
+    windows = load_encoder(tiny_model_dir)(["One article.", "Another article."])
+    with pytest.raises(ValueError, match="1 ids for 2 encoded articles"):
+        briefer.brief_encoded(["only-one"], windows)
+    assert [b.id for b in briefer.brief_encoded(["a", "b"], windows)] == ["a", "b"]
 
 
 def test_unknown_generation_setting_fails_naming_it(briefer):

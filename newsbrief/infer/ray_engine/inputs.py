@@ -75,8 +75,9 @@ def rows_table(rows: list[Row], positions: list[int], keep: tuple[str, ...] = ()
 
 def table_rows(table: pa.Table) -> list[Row]:
     """The rows of a table, their texts empty once the CPU stage has replaced them by tokens (encoded.py)."""
-    columns = [table.column(name).to_pylist() if name in table.column_names else [""] * table.num_rows
-               for name in ("where", "id", "text", "problem")]
+    texts = table.column("text").to_pylist() if "text" in table.column_names else [""] * table.num_rows
+    columns = [table.column("where").to_pylist(), table.column("id").to_pylist(), texts,
+               table.column("problem").to_pylist()]
     kept = {name.removeprefix("kept:"): table.column(name).to_pylist()
             for name in table.column_names if name.startswith("kept:")}
     return [Row(*values, kept={name: kept[name][i] for name in kept}) for i, values in enumerate(zip(*columns))]
