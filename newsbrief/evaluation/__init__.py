@@ -16,6 +16,7 @@ from newsbrief.evaluation.predictions import Predictions, Split, predict_split
 from newsbrief.evaluation.report import build_report
 from newsbrief.evaluation.sampling import describe, stratified_sample
 from newsbrief.infer.engine import NewsBrief, load_briefer
+from newsbrief.infer.loading import LOAD_SETTINGS
 from newsbrief.models.model_dir import read_run_config
 
 __all__ = ["Evaluation", "evaluate", "render_markdown"]
@@ -78,10 +79,6 @@ def evaluate(model_dir: str | Path | None, source: SourceConfig, split: str | No
         if baseline_generation:
             about["baseline_generation"] = baseline_generation
     return Evaluation(predictions, baseline, build_report(predictions, about, baseline, seed, resamples))
-
-
-LOAD_SETTINGS = ("device", "dtype", "int8", "compile")
-"""What `load` and `baseline_load` may set: load_briefer's arguments that change how the weights run."""
 
 
 def checked_load(load: dict) -> dict:

@@ -15,6 +15,10 @@ from newsbrief.infer.encoding import SourceWindow, Windows, encode_articles
 from newsbrief.infer.inputs import generation_settings
 from newsbrief.models.model_dir import load_directory_tokenizer, read_run_config
 
+LOAD_SETTINGS = ("device", "dtype", "int8", "compile")
+"""load_briefer's arguments that change how the weights run (infer/optimize.py), not what the model reads or
+writes: what evaluation's `load` may set, and what a tokenizing stage leaves to the model's."""
+
 DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
 """The embedded model (configs/default-model.yaml): a delta over the pip-installed MiniLM, under 20 MB."""
 

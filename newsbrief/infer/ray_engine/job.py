@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from newsbrief.infer.batch_job import CHUNK, GPU_CHUNK
+from newsbrief.infer.loading import LOAD_SETTINGS
 from newsbrief.infer.records import Counts
 from newsbrief.models.model_dir import check_model_directory
 
-HOW_THE_MODEL_RUNS = ("device", "dtype", "int8", "compile")
-"""load_briefer's keywords that the tokenizing stage has no use for; it takes the others."""
 RAY_MISSING = "the Ray engine needs Ray Data, which is not installed: pip install newsbrief[ray]"
 
 
@@ -76,7 +75,7 @@ def predict_with_ray(model: str | Path | None, input: str, output: str | Path, *
     if scan.skipped < scan.rows:  # else no actor need load the model
         pending = rows.map_batches(pending_rows, batch_format="pyarrow",
                                    fn_kwargs={"repeated": scan.repeated, "done": done})
-        encoding = {key: value for key, value in load.items() if key not in HOW_THE_MODEL_RUNS}
+        encoding = {key: value for key, value in load.items() if key not in LOAD_SETTINGS}
         encoded = pending.map_batches(encode_rows, batch_format="pyarrow", num_cpus=1,
                                       fn_kwargs={"model": model, "encoding": encoding})
         records = encoded.map_batches(BriefPredictor, batch_size=chunk_size, batch_format="pyarrow",
