@@ -54,6 +54,10 @@ CALENDAR_NAMES = frozenset({
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 """Names in any case: a summary's "september" dates a story as much as "September" does, and an uncased
 model writes it so. ("May" and "March" are verbs too: only the capital makes them names.)"""
+SHORT_WORDS = frozenset("a i am an as at be by do go he if in is it me my no of oh ok on or so to up us we".split())
+"""The English words of one or two letters. Any other such word in a summary is an abbreviation ("uk", "nz",
+"pc") or a piece of a broken word ("8 ml n", "ze float"): the guard lets a summary write one only where its
+article has it, and the readability rules count one its article lacks as a fragment."""
 _WORD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\b\.?|[^\W\d_][\w'’]*")
 _ACRONYM = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?|[A-Z][A-Z0-9&]+")
 _TICKER = re.compile(r"<([^<>\n]{1,24})>")

@@ -5,7 +5,11 @@
   spaced clitic ("Japan ' s") or a "'t" that follows no "n" ("Aids't");
 - repeated word: the same word twice in a row ("the the");
 - unbalanced: a bracket without its partner, an odd number of double quotes, or a stray apostrophe after
-  a word ("Prime election' set": no clitic after it, no plural "s" before it, no single quote it closes).
+  a word ("Prime election' set": no clitic after it, no plural "s" before it, no single quote it closes);
+- fragment (read against the article, when given): a word of one or two letters that is no English word
+  (SHORT_WORDS of `newsbrief.faithfulness`) and that the article does not write: a broken word's piece
+  ("8 ml n-112 pct", "ze float") or an abbreviation of nothing in the article ("Uk" where it writes "U.K.").
+  Not counted: an initial of a dotted chain ("U.S."), a clitic ("Japan's"), a scale after a number ("5 bn").
 A summary can have several; each kind is counted once per summary.
 """
 
@@ -13,9 +17,9 @@ from __future__ import annotations
 
 import re
 
-from newsbrief.faithfulness import CLITICS
+from newsbrief.faithfulness import CLITICS, SHORT_WORDS
 
-KINDS = ("spacing", "repeated_word", "unbalanced")
+KINDS = ("spacing", "repeated_word", "unbalanced", "fragment")
 _SPACING = [
     re.compile(r"\d[.,] \d"),                      # "1. 0", "1, 000"
     re.compile(r"\b[A-Za-z]\. [A-Za-z](?![\w'.-])"),  # "U. s", not "U.S. M-1" or "F. W. Woolworth"
@@ -29,10 +33,14 @@ _REPEATED = re.compile(r"\b(\w+) \1\b", re.IGNORECASE)
 _PAIRS = ("()", "[]", "{}", "<>")
 _STRAY_APOSTROPHE = re.compile(r"(?<=[^\W\dsS_])['’](?=\s|$)")
 _OPENING_QUOTE = re.compile(r"(?:^|\s)['’]\w")
+# One or two letters standing alone: not glued to a digit, not after an apostrophe (a clitic) or a dot, not
+# a dotted chain's initial, not a scale right after a number.
+_SHORT_WORD = re.compile(r"(?<![\w'’.])(?<!\d )[^\W\d_]{1,2}(?![\w'’]|\.[^\W\d_])")
+_ARTICLE_WORD = re.compile(r"[^\W\d_]+")
 
 
-def defects(summary: str) -> set[str]:
-    """The kinds of defect in `summary` (empty when it reads clean)."""
+def defects(summary: str, article: str | None = None) -> set[str]:
+    """The kinds of defect in `summary` (empty when it reads clean); fragments only when `article` is given."""
     found = set()
     if any(pattern.search(summary) for pattern in _SPACING):
         found.add("spacing")
@@ -41,7 +49,17 @@ def defects(summary: str) -> set[str]:
     if (any(summary.count(a) != summary.count(b) for a, b in _PAIRS) or summary.count('"') % 2
             or _stray_apostrophe(summary)):
         found.add("unbalanced")
+    if article is not None and _fragments(summary, article):
+        found.add("fragment")
     return found
+
+
+def _fragments(summary: str, article: str) -> list[str]:
+    short = [w for w in _SHORT_WORD.findall(summary) if w.lower() not in SHORT_WORDS]
+    if not short:
+        return []
+    written = {w.lower() for w in _ARTICLE_WORD.findall(article)}
+    return [w for w in short if w.lower() not in written]
 
 
 def _stray_apostrophe(summary: str) -> bool:

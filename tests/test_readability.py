@@ -38,3 +38,23 @@ def test_each_defect_is_found(summary, kind):
 ])
 def test_clean_summaries_are_not_flagged(summary):
     assert defects(summary) == set()
+
+
+@pytest.mark.parametrize("summary, article", [
+    ("Bank of England offers 8 ml n-112 pct", "The Bank of England offered 400 mln stg."),
+    ("Uk hunting ban upheld", "The U.K. ban on hunting was upheld."),
+    ("Zayre opens ze float stores", "Zayre plans to open 50 stores."),
+])
+def test_a_word_piece_or_abbreviation_the_article_lacks_is_a_fragment(summary, article):
+    assert "fragment" in defects(summary, article)
+    assert "fragment" not in defects(summary)  # read against an article only
+
+
+@pytest.mark.parametrize("summary, article", [
+    ("Acme Co sets quarterly dividend", "Acme Co said its board set a dividend."),
+    ("U.S. M-1 money supply up 2.1 bn", "U.S. M-1 money supply rose 2.1 billion dlrs."),
+    ("Japan's exports of cars up in May", "Japan said exports rose."),
+    ("J. Smith named chief", "J. Smith was named chief."),
+])
+def test_english_words_clitics_scales_and_the_articles_own_are_no_fragments(summary, article):
+    assert defects(summary, article) == set()

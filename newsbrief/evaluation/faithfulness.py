@@ -37,7 +37,8 @@ def check_summaries(summaries: list[str], texts: list[str]) -> list[SummaryCheck
     checks = []
     for summary, text in zip(summaries, texts):
         facts, mentioned = ArticleFacts(text), names(summary) + numbers(summary)
-        checks.append(SummaryCheck(len(mentioned), [m for m in mentioned if not facts.supports(m)], defects(summary)))
+        checks.append(SummaryCheck(len(mentioned), [m for m in mentioned if not facts.supports(m)],
+                                   defects(summary, text)))
     return checks
 
 

@@ -17,6 +17,8 @@ one the article spells whole. Units, by the same rules for the article and the s
   one whose first piece the article writes with a capital (the summary will show it so), and even
   as the summary's first word when the article writes it as an acronym ("EC").
 - a month or weekday ("september", CALENDAR_NAMES of `newsbrief.faithfulness`) is a name in any case;
+- so is a word of one or two letters that is no English word (SHORT_WORDS): an abbreviation ("uk", "nz") or
+  a piece of a broken word ("8 ml n-112 pct"), unless it is a clitic ("Japan's") or a scale after a number;
 - initials: single letters joined by dots ("U.S.", the "J." of "J. Morgan") are one word, always protected,
   spelled whole with their last dot (never "U.S, Japan");
 - a scale: a word right after a number that scales it ("40.3 billion", "53.42m") must give a value the
@@ -40,7 +42,7 @@ from __future__ import annotations
 import torch
 from transformers import LogitsProcessor
 
-from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS
+from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS, SCALES, SHORT_WORDS
 from newsbrief.models.guard_marks import BAD_CLITIC
 from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all, continues_clitic, number_unit,
                                          tokens_continuing_word, unit_value, word_units)
@@ -222,7 +224,9 @@ class FactGuard(LogitsProcessor):
             return text in units.tickers
         if kind == "open ticker":
             return False
-        return not (protected or self._protected(tail, units)) or units.spells(text, self._inflectable(tail, units))
+        # A short word is judged whole, once it ends: BPE and SentencePiece spell common words from such pieces.
+        return (not (protected or self._protected(tail, units) or _short_abbreviation(tail))
+                or units.spells(text, self._inflectable(tail, units)))
 
     def _inflectable(self, tail: Tail, units: ArticleUnits) -> bool:
         """A word the summary will spell in lower case, guarded only for being in pieces (uncased vocabulary):
@@ -236,6 +240,14 @@ class FactGuard(LogitsProcessor):
         if self.vocab.cased:
             return tail.word_acronym or (tail.word_capitalised and not tail.word_is_first)
         # Uncased: a word in pieces, or one whose first piece the article capitalises ("Video", from
-        # "Videotron"), which the summary's spelling would capitalise too.
-        return (tail.word_pieces >= 2 or tail.word_first_token in units.acronyms
+        # "Videotron"), which the summary's spelling would capitalise too; and a short word of one piece that is
+        # no English word, which can neither end nor go on into a word the article lacks.
+        return (tail.word_pieces >= 2 or tail.word_first_token in units.acronyms or _short_abbreviation(tail)
                 or (tail.word_first_token in units.capitalised and not tail.word_is_first))
+
+
+def _short_abbreviation(tail: Tail) -> bool:
+    word = tail.word
+    return (len(word) <= 2 and word.isalpha() and word not in SHORT_WORDS
+            and not (word in CLITICS and tail.recent[:-len(word)].endswith(("'", "’")))
+            and not (tail.word_after is not None and word in SCALES))

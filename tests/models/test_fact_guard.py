@@ -100,7 +100,7 @@ def test_random_scores_under_the_guard_state_only_the_articles_names_and_numbers
             else:
                 unguarded_inventions += bool(unsupported)
     assert unguarded_inventions >= 5  # without the guard the same scores invent (so this test can fail)
-    assert blocked <= 2
+    assert blocked <= 3  # of 25 random walks: a row that ends on a word the article lacks ("att") at the last step
 
 
 def test_a_name_may_only_go_on_into_a_name_of_the_article(tokenizer):
@@ -218,8 +218,20 @@ def test_initials_are_one_name_the_article_must_spell(tokenizer):
     vocab, guard = open_guard(tokenizer, "The U.S. and J. Morgan said exports rose in May.")
     after_dot = allowed_after(tokenizer, vocab, guard, "Exports of U.")
     assert "s" in {a.lower() for a in after_dot} and "k" not in {a.lower() for a in after_dot}  # "U.K.": not in it
-    assert "k" in {a.lower() for a in allowed_after(tokenizer, vocab, guard, "Exports of a")}  # no initial: free
+    assert "i" in {a.lower() for a in allowed_after(tokenizer, vocab, guard, "Exports of a")}  # no initial: free
     assert allowed_after(tokenizer, vocab, guard, "Exports of U.S") <= {".", ".,"}  # spelled whole: "U.S."
+
+
+def test_a_short_word_that_is_no_english_word_must_be_the_articles(tokenizer):
+    vocab, guard = open_guard(tokenizer, "The U.K. and Acme Co said exports of 40 mln stg rose in May.")
+
+    def admits(summary: str) -> bool:
+        return guard.admits(0, tokenizer(summary, add_special_tokens=False)["input_ids"])
+
+    assert not admits("Exports rise in uk")  # an abbreviation the article lacks (it writes "U.K.")
+    assert not admits("Exports of 40 ml n stg rise")  # a broken word's pieces
+    assert admits("Acme Co exports rise in the U.K.")  # the article's own "Co"; English words of two letters
+    assert admits("Acme's exports of 40 m stg rise")  # a clitic; a scale after a number
 
 
 def test_a_scale_must_give_a_value_of_the_article(tokenizer):
