@@ -227,7 +227,9 @@ RAY_OPTIONS = ("output_format", "actors", "gpus_per_actor", "cpus_per_actor", "a
 
 def _load_settings(args: argparse.Namespace) -> dict:
     """The options of the "how the model runs" group, by their names in load_briefer."""
-    return {"device": args.device, "dtype": args.dtype, "int8": args.int8, "compile": args.compile}
+    from newsbrief.infer.loading import LOAD_SETTINGS  # the model modules, only where a model is loaded
+
+    return {name: getattr(args, name) for name in LOAD_SETTINGS}
 
 
 def _dtype(text: str) -> str:

@@ -17,6 +17,8 @@ article's numbers count both with and without their scale ("1.5 mln" supports "1
 drop units. A number spelled as a word is a number, compared by value (NUMBER_WORDS: "two" to "ninety",
 "twenty-five", "nine million"): an article's "3-2" does not support a summary's "nine", and its "two"
 supports "2". "One" is not among them: it is a pronoun as often as a number ("one of", "no one").
+Two numbers joined by a dash ("3-2", "1987-88") are a range or a score: one mention, supported only where the
+article joins the same two so (its "2 million" and "3 percent" do not support "2-3").
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ article has it, and the readability rules count one its article lacks as a fragm
 _WORD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\b\.?|[^\W\d_][\w'’]*")
 _ACRONYM = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?|[A-Z][A-Z0-9&]+")
 _TICKER = re.compile(r"<([^<>\n]{1,24})>")
+_RANGE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)[-–](\d+(?:[.,]\d+)*)(?![\w-])")
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ class Mention:
     """A name or a number as a summary states it, and the key it is compared by."""
 
     text: str
-    key: str | float
+    key: str | float | tuple[str, str]
+    """A name's key, a number's value, a range's two numbers as written."""
 
 
 def name_key(word: str) -> str:
@@ -91,8 +95,11 @@ def number_value(digits: str, scale: str | None) -> float | None:
 
 def numbers(text: str) -> list[Mention]:
     """Numbers in digits and numbers spelled as words, in the order the text has them."""
-    found = []
+    ranges = list(_RANGE.finditer(text))
+    found = [(match.start(), Mention(match.group(0), match.groups())) for match in ranges]
     for match in _NUMBER.finditer(text):
+        if any(r.start() <= match.start() < r.end() for r in ranges):
+            continue  # a part of a range, which is judged whole
         value = number_value(match.group(1), match.group(2))
         if value is not None:
             found.append((match.start(), Mention(match.group(0).strip(), value)))
@@ -165,7 +172,13 @@ class ArticleFacts:
             values |= {round(number_value(str(value), scale), 6), float(value)}
         return values
 
+    @cached_property
+    def ranges(self) -> set[tuple[str, str]]:
+        return {match.groups() for match in _RANGE.finditer(self.article)}
+
     def supports(self, mention: Mention) -> bool:
+        if isinstance(mention.key, tuple):
+            return mention.key in self.ranges
         if isinstance(mention.key, str):
             return mention.key in self.name_keys
         return round(mention.key, 6) in self.values

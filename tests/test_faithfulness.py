@@ -57,6 +57,15 @@ def test_supported_or_unnamed_mentions_are_not_flagged(summary):
     assert unsupported(summary) == []
 
 
+def test_two_numbers_joined_by_a_dash_are_a_range_or_score_the_article_must_write():
+    facts = ArticleFacts("Oil rose more than 3 percent after cuts of 2 million barrels. Riverside won 3-2 "
+                         "in the 1987–88 season, its 2-year run going on.")
+    assert [m.text for m in facts.unsupported("Oil prices rise to 2-3")] == ["2-3"]  # two of its numbers, joined
+    assert [m.text for m in facts.unsupported("Riverside wins 2-3")] == ["2-3"]
+    for supported in ("Riverside wins 3-2", "Riverside in 1987-88", "A 2-year run", "Oil up 3 pct"):
+        assert facts.unsupported(supported) == [], supported
+
+
 def test_names_are_capitalised_words_not_only_sentence_initial_and_acronyms():
     assert [m.text for m in names("Shares of Acme rose. Analysts at IBM and U.S. Steel cheered. McDonald's rallied.")] \
         == ["Acme", "IBM", "U.S.", "Steel", "McDonald's"]

@@ -79,12 +79,16 @@ class ArticleUnits:
         self.words: set[str] = set()
         self.values: set[float] = set()
         """The values of its numbers, scaled ("1.5 mln": 1500000.0) and as written (1.5)."""
+        self.dashed: set[str] = set()
+        """Its numbers that a dash follows, with the dash ("2-" of "2-year", "3-" of "3-2")."""
         tail, words_seen = Tail(), 0
         for token in ids:
             if token in vocab.special:
                 continue
             tail, closed, words_seen = advance(tail, token, vocab, words_seen)
             self._add(closed)
+            if tail.number is not None and tail.number.endswith("-"):
+                self.dashed.add(tail.number)
         self._add(close_all(tail))
 
     @classmethod
@@ -100,17 +104,22 @@ class ArticleUnits:
             if kind == "word":
                 self.words.add(text)
             elif kind in ("number", "scaled"):
-                if kind == "number":
-                    self.numbers.add(text)
-                value = unit_value(text)
-                if value is not None:
-                    self.values.add(value)
+                # A range or score ("3-2") is a number of its own, and its parts are the article's numbers too.
+                parts = [text] + (range_parts(text) if kind == "number" else [])
+                for part in parts:
+                    if kind == "number":
+                        self.numbers.add(part)
+                    value = unit_value(part)
+                    if value is not None:
+                        self.values.add(value)
             elif kind == "ticker":
                 self.tickers.add(text)
 
     @cached_property
     def number_prefixes(self) -> set[str]:
-        return {n[:i] for n in self.numbers for i in range(1, len(n) + 1)}
+        """Every start of the article's numbers, and a number with the dash it writes after it: a summary's
+        "2-year" or "2-3" needs an article's "2-" (its "2 million" is no "2-year")."""
+        return {n[:i] for n in self.numbers for i in range(1, len(n) + 1)} | self.dashed
 
     @cached_property
     def ticker_prefixes(self) -> set[str]:
@@ -229,8 +238,15 @@ def _stem(word: str) -> str:
 
 
 def number_unit(number: str) -> str:
-    """A number as it is compared once it ends: without the "." or "," after it ("in 1987." states 1987)."""
-    return number.rstrip(".,")
+    """A number as it is compared once it ends: without the "." or "," after it ("in 1987." states 1987), or the
+    dash before a word ("2-year" states 2)."""
+    return number.rstrip(".,-")
+
+
+def range_parts(number: str) -> list[str]:
+    """The numbers a range or score is made of ("3-2": "3", "2"); none for a plain number."""
+    parts = number.split("-")
+    return [part for part in parts if part] if len(parts) > 1 else []
 
 
 def unit_value(number: str) -> float | None:

@@ -12,8 +12,8 @@ import torch
 from newsbrief.models.guard_marks import CLOSERS
 
 _DIGIT = re.compile(r"\d")
-NUMBER_SEPARATORS = {".", ","}
-"""What a number goes on through ("1,500", "2.5")."""
+NUMBER_SEPARATORS = {".", ",", "-"}
+"""What a number goes on through ("1,500", "2.5", and a range or score, "3-2", "1987-88")."""
 _WORD_MARKS = ("Ġ", "▁")  # byte-level BPE and SentencePiece mark a token that starts a word
 
 

@@ -322,6 +322,17 @@ def test_a_number_spelled_as_a_word_is_a_number_the_article_must_state(tokenizer
     assert admitted(tokenizer, MATCH, summary) == admits
 
 
+@pytest.mark.parametrize("summary, admits", [
+    ("Riverside wins 2-3", False),  # a score of two numbers the article has, joined as it never does
+    ("Riverside wins 3-2", True),
+    ("Riverside wins 3-2 with two late goals", True),
+    ("Riverside in 3-goal win", True),  # a dash the article writes after that number ("3-2")
+    ("Riverside in 2-goal win", False),  # the article's "2" has none: "2 million" is no "2-year"
+])
+def test_two_numbers_joined_by_a_dash_are_a_range_or_score_the_article_must_write(tokenizer, summary, admits):
+    assert admitted(tokenizer, MATCH, summary) == admits
+
+
 def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but_a_name_may_not():
     """Uncased WordPiece guards a word in pieces like a name ("boosts" is "boost ##s"): a headline's
     "boosts" from the article's "boost" is no invention; "Acmes" from "Acme" would be a new name."""
