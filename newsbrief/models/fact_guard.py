@@ -4,7 +4,9 @@
 in the middle of, and lets a candidate token through only when the unit it makes is still the start
 of one that the article spells; a unit that would end (a space, punctuation, the end token) must be
 one the article spells whole. Units, by the same rules for the article and the summary:
-- a number: tokens with a digit, with "." and "," inside ("1,500", "2.5", "4th"), compared as written; a
+- a number: tokens with a digit, with "." and "," inside ("1,500", "2.5", "4th"), compared as written, and
+  "-" between two, a range or score ("3-2"; a dash follows a number only where the article writes one after
+  it, so never "2-3" or "2-year" from its "2 million"); a
   number spelled as a word ("nine", NUMBER_WORDS of `newsbrief.faithfulness`) is the number its digits
   write, so an article's "9" supports a summary's "nine" and its "nine" a summary's "9";
 - a ticker, what the article writes between "<" and ">" (wire copy's "<CBCO>"), compared in lower case
