@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 
 def read_output(path) -> list[dict]:
     if path.suffix == ".jsonl":
-        return [json.loads(line) for line in path.read_text().splitlines()]
+        # Records end in "\n" only: splitlines() would also cut a record at a "\x85" or "\u2028" inside a string.
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
     if path.suffix == ".csv":
         with open(path, newline="") as file:
             return list(csv.DictReader(file))

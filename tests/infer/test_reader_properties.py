@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from newsbrief.infer.batch_job import find_inputs, predict_files
@@ -70,6 +70,9 @@ def parquet_bytes(rows: list[dict]) -> bytes:
 @given(rows=records, garbage_lines=st.dictionaries(st.integers(0, 7), garbage, max_size=3),
        not_utf8=st.sets(st.integers(0, 7), max_size=2), ascii_only=st.booleans(), bom=st.booleans(),
        suffix=st.sampled_from([".jsonl", ".csv", ".parquet"]), output_suffix=st.sampled_from([".jsonl", ".csv", ".parquet"]))
+# Found by hypothesis: a line separator other than "\n" inside a record ("\x85", "\u2028") is no record's end.
+@example(rows=[{"id": "\x85", "text": None}, {"id": "a\u2028b", "text": "Acme sells phones."}], garbage_lines={},
+         not_utf8=set(), ascii_only=False, bom=False, suffix=".jsonl", output_suffix=".jsonl")
 def test_every_generated_record_comes_out_once_and_a_rerun_adds_nothing(briefer, rows, garbage_lines, not_utf8,
                                                                           ascii_only, bom, suffix, output_suffix):
     data = {".jsonl": lambda: jsonl_bytes(rows, garbage_lines, ascii_only),
