@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from newsbrief.faithfulness import CLITICS, SHORT_WORDS
+from newsbrief.faithfulness import CLITICS, SCALES, SHORT_WORDS
 
 KINDS = ("spacing", "repeated_word", "unbalanced", "fragment")
 _SPACING = [
@@ -34,8 +34,8 @@ _PAIRS = ("()", "[]", "{}", "<>")
 _STRAY_APOSTROPHE = re.compile(r"(?<=[^\W\dsS_])['’](?=\s|$)")
 _OPENING_QUOTE = re.compile(r"(?:^|\s)['’]\w")
 # One or two letters standing alone: not glued to a digit, not after an apostrophe (a clitic) or a dot, not
-# a dotted chain's initial, not a scale right after a number.
-_SHORT_WORD = re.compile(r"(?<![\w'’.])(?<!\d )[^\W\d_]{1,2}(?![\w'’]|\.[^\W\d_])")
+# a dotted chain's initial.
+_SHORT_WORD = re.compile(r"(?<![\w'’.])[^\W\d_]{1,2}(?![\w'’]|\.[^\W\d_])")
 _ARTICLE_WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -55,7 +55,8 @@ def defects(summary: str, article: str | None = None) -> set[str]:
 
 
 def _fragments(summary: str, article: str) -> list[str]:
-    short = [w for w in _SHORT_WORD.findall(summary) if w.lower() not in SHORT_WORDS]
+    short = [m.group(0) for m in _SHORT_WORD.finditer(summary) if m.group(0).lower() not in SHORT_WORDS
+             and not (m.group(0).lower() in SCALES and summary[:m.start()].rstrip()[-1:].isdigit())]  # "5 bn"
     if not short:
         return []
     written = {w.lower() for w in _ARTICLE_WORD.findall(article)}
