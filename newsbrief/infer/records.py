@@ -70,13 +70,14 @@ def stream_records(briefer: NewsBrief, rows: Iterator[Row], chunk_size: int) -> 
         raise failed[0]
 
 
-def _error_record(row: Row) -> dict:
-    return {"id": row.key, "error": f"{row.where}: {row.problem}", **_kept(row)}
+def _error_record(row: Row, problem: str | None = None) -> dict:
+    """The record of a row that has no brief: its reader's problem, or `problem` (the engine's)."""
+    return {"id": row.key, "error": f"{row.where}: {problem or row.problem}", **_kept(row)}
 
 
 def _brief_record(row: Row, brief: Brief) -> dict:
     if brief.error is not None:  # the engine refused the item: an error record says why, never an empty brief
-        return {"id": row.key, "error": f"{row.where}: {brief.error}", **_kept(row)}
+        return _error_record(row, brief.error)
     return {"id": row.key, "summary": brief.summary, "topics": [list(t) for t in brief.topics],
             "truncated": brief.truncated, "guard_fallback": brief.guard_fallback, **_kept(row)}
 
