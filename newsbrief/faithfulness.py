@@ -60,6 +60,12 @@ SHORT_WORDS = frozenset("a i am an as at be by do go he if in is it me my no of 
 """The English words of one or two letters. Any other such word in a summary is an abbreviation ("uk", "nz",
 "pc") or a piece of a broken word ("8 ml n", "ze float"): the guard lets a summary write one only where its
 article has it, and the readability rules count one its article lacks as a fragment."""
+
+
+def short_abbreviation(word: str, after_number: bool = False) -> bool:
+    """Whether `word` (lower case) is a word of one or two letters that is no English word (SHORT_WORDS); a
+    scale right after a number ("5 bn") is not. The one rule of the guard and the readability figures."""
+    return len(word) <= 2 and word.isalpha() and word not in SHORT_WORDS and not (after_number and word in SCALES)
 _WORD = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\b\.?|[^\W\d_][\w'’]*")
 _ACRONYM = re.compile(r"(?:[A-Z]\.)+[A-Z]\.?|[A-Z][A-Z0-9&]+")
 _TICKER = re.compile(r"<([^<>\n]{1,24})>")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from newsbrief.faithfulness import CLITICS, SCALES, SHORT_WORDS
+from newsbrief.faithfulness import CLITICS, short_abbreviation
 
 KINDS = ("spacing", "repeated_word", "unbalanced", "fragment")
 _SPACING = [
@@ -55,8 +55,8 @@ def defects(summary: str, article: str | None = None) -> set[str]:
 
 
 def _fragments(summary: str, article: str) -> list[str]:
-    short = [m.group(0) for m in _SHORT_WORD.finditer(summary) if m.group(0).lower() not in SHORT_WORDS
-             and not (m.group(0).lower() in SCALES and summary[:m.start()].rstrip()[-1:].isdigit())]  # "5 bn"
+    short = [m.group(0) for m in _SHORT_WORD.finditer(summary)
+             if short_abbreviation(m.group(0).lower(), after_number=summary[:m.start()].rstrip()[-1:].isdigit())]
     if not short:
         return []
     written = {w.lower() for w in _ARTICLE_WORD.findall(article)}

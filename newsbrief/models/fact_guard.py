@@ -44,7 +44,7 @@ from __future__ import annotations
 import torch
 from transformers import LogitsProcessor
 
-from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS, SCALES, SHORT_WORDS
+from newsbrief.faithfulness import CALENDAR_NAMES, CLITICS, short_abbreviation
 from newsbrief.models.guard_marks import BAD_CLITIC
 from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all, continues_clitic, number_unit,
                                          tokens_continuing_word, unit_value, word_units)
@@ -249,7 +249,7 @@ class FactGuard(LogitsProcessor):
 
 
 def _short_abbreviation(tail: Tail) -> bool:
+    """`short_abbreviation` for the word a tail ends in, a clitic after its apostrophe ("Japan's") excepted."""
     word = tail.word
-    return (len(word) <= 2 and word.isalpha() and word not in SHORT_WORDS
-            and not (word in CLITICS and tail.recent[:-len(word)].endswith(("'", "’")))
-            and not (tail.word_after is not None and word in SCALES))
+    return (short_abbreviation(word, after_number=tail.word_after is not None)
+            and not (word in CLITICS and tail.recent[:-len(word)].endswith(("'", "’"))))
