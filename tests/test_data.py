@@ -10,9 +10,13 @@ import pandas as pd
 import pytest
 import torch
 
-from newsbrief.config import DataConfig, SourceConfig
-from newsbrief.data import CANONICAL_FEATURES, Collator, concatenate, epoch_batches, read_split, source_repeats
+from newsbrief.config import DataConfig, ModelConfig, SourceConfig
+from newsbrief.data import (CANONICAL_FEATURES, Collator, concatenate, epoch_batches, read_corpora, read_split,
+                            source_repeats, tokenize)
+from newsbrief.data_errors import DataError
+from newsbrief.gap_sentences import gap_sentence_example
 from newsbrief.labels import LabelSpace
+from newsbrief.models.backbone import load_tokenizer
 
 ROWS = [
     {"id": "n1", "text": "Celtic won the cup.", "title": "Celtic win", "topics": ["Sports"], "split": "train"},
@@ -166,6 +170,58 @@ def test_label_space_round_trip(tmp_path):
     assert thresholds == [0.1, 0.2, 0.3, 0.4, 0.5]
     labels.save(tmp_path / "default.json")
     assert LabelSpace.load(tmp_path / "default.json")[1] == [0.5] * 5
+
+
+def test_read_corpora_gives_each_split_of_each_source_by_name(tmp_path):
+    news = source(write_jsonl(tmp_path / "news.jsonl", ROWS), name="news")
+    wire = source(write_jsonl(tmp_path / "wire.jsonl", ROWS[:2]), name="wire")  # no validation rows
+    corpora = read_corpora(DataConfig(sources=[news, wire]))
+    assert {split: {name: list(d["id"]) for name, d in parts.items()} for split, parts in corpora.items()} == {
+        "train": {"news": ["n1", "n2"], "wire": ["n1", "n2"]}, "validation": {"news": ["n3"]}}
+    assert list(read_corpora(DataConfig(sources=[news]), splits=("validation",))) == ["validation"]
+
+
+GAP_ARTICLE = ("Acme sold phones to Initech on Monday. Initech said the phones from Acme were good phones. "
+               "Rain fell in Spain. " + "The rest of the story runs on and on about the weather. " * 8)
+
+
+def test_a_gap_sentence_source_cuts_each_articles_most_salient_sentence_into_its_target(tmp_path):
+    rows = [{"id": "a", "text": GAP_ARTICLE, "topics": ["tech"], "split": "train"},
+            {"id": "b", "text": "One sentence only", "topics": ["sport"], "split": "train"}]
+    gaps = read_split(source(write_jsonl(tmp_path / "bodies.jsonl", rows), objective="gap_sentences"), "train",
+                      max_source_length=16)
+    # 16 tokens: about 12 words, so the gap is chosen from the first sentences only; an article of one gives none.
+    assert (gaps["text"][0], gaps["summary"][0]) == gap_sentence_example(GAP_ARTICLE, window_words=12)
+    assert gap_sentence_example(GAP_ARTICLE, window_words=12) != gap_sentence_example(GAP_ARTICLE, window_words=96)
+    assert list(gaps["id"]) == ["a"] and list(gaps["topics"]) == [["tech"]] and list(gaps["source"]) == ["bodies"]
+
+
+def test_a_gap_sentence_source_of_one_sentence_articles_is_an_error_naming_it_and_the_split(tmp_path):
+    rows = [{"id": "b", "text": "One sentence only", "topics": [], "split": "validation"}]
+    path = write_jsonl(tmp_path / "bodies.jsonl", rows)
+    with pytest.raises(DataError, match=r"^data source 'short': objective gap_sentences needs articles of two .* "
+                                        r"no validation article has them$"):
+        read_split(source(path, name="short", objective="gap_sentences"), "validation")
+
+
+def test_tokenize_gives_inputs_summary_targets_and_topic_targets_with_their_masks():
+    rows = {"id": ["1", "2"], "text": ["Celtic won the cup final in Glasgow on a cold Saturday.", "Shares fell."],
+            "summary": ["Celtic win the cup final in Glasgow", None], "topics": [["sport"], ["business"]],
+            "source": ["news", "wire"]}
+    config = DataConfig(sources=[SourceConfig(path="news.jsonl")], max_source_length=8, max_target_length=5,
+                        source_prefix="summarize: ")
+    labels = LabelSpace(["business", "sport"], {"news": ["sport"], "wire": ["business", "sport"]})
+    tokenizer = load_tokenizer(ModelConfig())
+    tokenized = tokenize(datasets.Dataset.from_dict(rows), tokenizer, config, labels)
+    inputs = tokenizer(["summarize: " + t for t in rows["text"]], max_length=8, truncation=True)
+    assert tokenized["input_ids"] == inputs["input_ids"] and len(inputs["input_ids"][0]) == 8
+    assert tokenized["attention_mask"] == inputs["attention_mask"]
+    assert tokenized["length"] == [8, len(inputs["input_ids"][1])]
+    target = tokenizer(text_target=rows["summary"][0], max_length=5, truncation=True)["input_ids"]
+    assert tokenized["labels"] == [target, []]  # no summary: the example trains topics only
+    assert tokenized["topic_labels"] == [[0.0, 1.0], [1.0, 0.0]]
+    assert tokenized["topic_mask"] == [[0.0, 1.0], [1.0, 1.0]]
+    assert "token_type_ids" not in tokenized.column_names
 
 
 def test_collator_pads_inputs_with_the_pad_id_and_labels_with_minus_100():

@@ -146,12 +146,7 @@ class ArticleUnits:
 def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple[Tail, list[tuple[str, str]], int]:
     """The tail after `token`, the units it closed (kind, text), and the count of words begun."""
     surface, closed = vocab.surfaces[token], []
-    # A number goes on through "." and "," and the pieces that continue it ("1", ",", "500"; "35", "##9"),
-    # not into a token that starts a word of its own ("35 9", BPE's "3, 200"); WordPiece marks no piece
-    # after punctuation, which its spelling glues ("3,200": infer/spelling.py).
-    extends_number = tail.number is not None and (vocab.is_number(token) or surface in NUMBER_SEPARATORS) and (
-        not vocab.starts_word[token] or surface in NUMBER_SEPARATORS
-        or (vocab.wordpiece and tail.number[-1] in NUMBER_SEPARATORS))
+    number, extends_number = number_after(tail, token, vocab)
     ticker = tail.ticker
     if ticker is not None and ">" in surface:
         closed.append(("ticker", ticker + _squeezed(surface.split(">")[0])))
@@ -160,15 +155,12 @@ def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple
         ticker += _squeezed(surface)
     elif "<" in surface:
         ticker = _squeezed(surface.split("<", 1)[1])
-    number = tail.number + surface if extends_number else None
     ended_number = number_unit(tail.number) if tail.number is not None and not extends_number else None
     if ended_number is not None:
         closed.append(("number", ended_number))
-    if number is None and vocab.is_number(token):
-        number = surface
     marks = {"brackets": brackets_after(tail.brackets, surface), "quotes": (tail.quotes + surface.count('"')) % 2,
              "recent": (tail.recent + "".join(surface.split()))[-4:], "previous_word": tail.previous_word}
-    if tail.word is not None and (vocab.continues_word(token) or _continues_initials(tail.word, token, vocab)):
+    if goes_on_with_word(tail, token, vocab):
         longer = Tail(number, ticker, tail.word + surface.lower(), tail.word_first_token, tail.word_pieces + 1,
                        tail.word_capitalised, tail.word_acronym or any(c.isupper() for c in surface),
                        tail.word_is_first, tail.word_dotted or surface == ".", tail.word_after, **marks)
@@ -184,6 +176,25 @@ def advance(tail: Tail, token: int, vocab: Vocabulary, words_seen: int) -> tuple
         return (Tail(number, ticker, surface.lower(), token, 1, surface[0].isupper(), acronym, words_seen == 0,
                       "." in surface, number_before, **marks), closed, words_seen + 1)
     return Tail(number, ticker, **marks), closed, words_seen
+
+
+def number_after(tail: Tail, token: int, vocab: Vocabulary) -> tuple[str | None, bool]:
+    """The number a summary is in after `token`, and whether that is `tail`'s number gone on with (else the
+    token starts one, or is none)."""
+    surface = vocab.surfaces[token]
+    # A number goes on through "." and "," and the pieces that continue it ("1", ",", "500"; "35", "##9"),
+    # not into a token that starts a word of its own ("35 9", BPE's "3, 200"); WordPiece marks no piece
+    # after punctuation, which its spelling glues ("3,200": infer/spelling.py).
+    if tail.number is not None and (vocab.is_number(token) or surface in NUMBER_SEPARATORS) and (
+            not vocab.starts_word[token] or surface in NUMBER_SEPARATORS
+            or (vocab.wordpiece and tail.number[-1] in NUMBER_SEPARATORS)):
+        return tail.number + surface, True
+    return (surface if vocab.is_number(token) else None), False
+
+
+def goes_on_with_word(tail: Tail, token: int, vocab: Vocabulary) -> bool:
+    """Whether `token` continues the word `tail` ends in (a piece of it, or the dot or letter of initials)."""
+    return tail.word is not None and (vocab.continues_word(token) or _continues_initials(tail.word, token, vocab))
 
 
 def _continues_initials(word: str, token: int, vocab: Vocabulary) -> bool:

@@ -146,6 +146,32 @@ def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(
             assert torch.equal(looks_down.mask(history, scores, [0]), tries_all.mask(history, scores, [0]))
 
 
+class _WithoutShortcut(FactGuard):
+    def _past_the_article(self, tail, token, units):
+        return False
+
+
+def test_the_shortcut_refusal_refuses_only_what_the_whole_check_refuses(tokenizer):
+    """`_past_the_article` refuses a token from its text, before `advance` builds the tail it makes: with it or
+    without it, the guard allows the same tokens after names, numbers, initials, dates and common words in progress."""
+    text = ARTICLE + " The U.S. fund said on Monday that Khodorkovsky's oil output rose 12.5 pct in June."
+    vocab = Vocabulary.of(tokenizer)
+    units, _ = article_units(tokenizer, vocab, text)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    shortcut = FactGuard([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
+    whole = _WithoutShortcut([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
+    refused = {}
+    for prefix in ["Deal with Vas", "Acme sold 1,5", "Output rose 12.", "Shares of Khodor", "Exports of U.",
+                   "Sales on monday", "Sales on Monday", "Vasq", "the quic", "Acme sold 3", "Initech in 19"]:
+        history = [eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]
+        scores = torch.zeros(1, len(tokenizer))
+        assert torch.equal(shortcut.mask(torch.tensor([history]), scores, [0]),
+                           whole.mask(torch.tensor([history]), scores, [0])), prefix
+        tail, _ = shortcut._tail(tuple(history))
+        refused[prefix] = sum(shortcut._past_the_article(tail, t, units) for t in range(len(tokenizer)))
+    assert refused["Output rose 12."] and refused["Shares of Khodor"]  # numbers and names: the shortcut is taken
+
+
 @pytest.mark.parametrize("kind", ["bert2bert", "bart", "t5"])
 def test_the_greedy_loop_and_generate_decode_alike_under_the_guard(kind):
     tokenizer = load_tokenizer(ModelConfig())
