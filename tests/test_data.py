@@ -181,8 +181,9 @@ def test_read_corpora_gives_each_split_of_each_source_by_name(tmp_path):
     assert list(read_corpora(DataConfig(sources=[news]), splits=("validation",))) == ["validation"]
 
 
-GAP_ARTICLE = ("Acme sold phones to Initech on Monday. Initech said the phones from Acme were good phones. "
-               "Rain fell in Spain. " + "The rest of the story runs on and on about the weather. " * 8)
+GAP_ARTICLE = ("Acme sold phones to Initech on Monday in a deal. Initech liked the phones. "
+               "Initech said the phones from Acme were good phones. "
+               + "The rest of the story runs on and on about the weather. " * 8)
 
 
 def test_a_gap_sentence_source_cuts_each_articles_most_salient_sentence_into_its_target(tmp_path):
@@ -190,9 +191,11 @@ def test_a_gap_sentence_source_cuts_each_articles_most_salient_sentence_into_its
             {"id": "b", "text": "One sentence only", "topics": ["sport"], "split": "train"}]
     gaps = read_split(source(write_jsonl(tmp_path / "bodies.jsonl", rows), objective="gap_sentences"), "train",
                       max_source_length=16)
-    # 16 tokens: about 12 words, so the gap is chosen from the first sentences only; an article of one gives none.
+    # 16 tokens: about 12 words, so the gap is chosen from the first two sentences only (one of 10 words, and
+    # the one that the window ends in); an article of one sentence gives none.
     assert (gaps["text"][0], gaps["summary"][0]) == gap_sentence_example(GAP_ARTICLE, window_words=12)
-    assert gap_sentence_example(GAP_ARTICLE, window_words=12) != gap_sentence_example(GAP_ARTICLE, window_words=96)
+    assert all(gap_sentence_example(GAP_ARTICLE, window_words=words) != gap_sentence_example(GAP_ARTICLE, 12)
+               for words in (9, 16))
     assert list(gaps["id"]) == ["a"] and list(gaps["topics"]) == [["tech"]] and list(gaps["source"]) == ["bodies"]
 
 
