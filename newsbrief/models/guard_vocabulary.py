@@ -45,7 +45,12 @@ class Vocabulary:
 
     def is_number(self, token: int) -> bool:
         """Any digit makes a token part of a number: "4th" and "1987s" are checked like "1987"."""
-        return bool(_DIGIT.search(self.surfaces[token]))
+        return self._numbers[token]
+
+    @cached_property
+    def _numbers(self) -> list[bool]:
+        """`is_number` of every token, read once: the guard asks it of every token it reads, several times."""
+        return [bool(_DIGIT.search(surface)) for surface in self.surfaces]
 
     def continues_word(self, token: int) -> bool:
         surface = self.surfaces[token]
