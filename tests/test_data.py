@@ -7,6 +7,7 @@ import random
 
 import datasets
 import pandas as pd
+import pyarrow as pa
 import pytest
 import torch
 
@@ -179,6 +180,65 @@ def test_read_corpora_gives_each_split_of_each_source_by_name(tmp_path):
     assert {split: {name: list(d["id"]) for name, d in parts.items()} for split, parts in corpora.items()} == {
         "train": {"news": ["n1", "n2"], "wire": ["n1", "n2"]}, "validation": {"news": ["n3"]}}
     assert list(read_corpora(DataConfig(sources=[news]), splits=("validation",))) == ["validation"]
+
+
+def test_read_corpora_carves_splits_and_gap_windows_as_the_data_config_says(tmp_path):
+    rows = [{"id": f"r{i}", "text": GAP_ARTICLE, "title": "Acme sells phones", "topics": []} for i in range(10)]
+    path = write_jsonl(tmp_path / "bodies.jsonl", rows)
+    carved = source(path, split_column=None, validation_fraction=0.3)
+    gaps = source(path, name="gaps", split_column=None, validation_fraction=0.3, objective="gap_sentences")
+    corpora = read_corpora(DataConfig(sources=[carved, gaps], max_source_length=16, split_seed=7))
+    for settings, name in ((carved, "bodies"), (gaps, "gaps")):
+        expected = read_split(settings, "validation", max_source_length=16, split_seed=7)
+        read = corpora["validation"][name]
+        assert (list(read["id"]), list(read["text"])) == (list(expected["id"]), list(expected["text"]))
+    # So that the seed and the window length are seen to be passed on: with the defaults they differ.
+    assert list(read_split(carved, "validation")["id"]) != list(corpora["validation"]["bodies"]["id"])
+    assert read_split(gaps, "validation", split_seed=7)["text"] != corpora["validation"]["gaps"]["text"]
+
+
+def test_a_folder_of_split_files_is_read_by_split_name(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "train.jsonl", ROWS[:2])
+    write_jsonl(folder / "validation.jsonl", ROWS[2:])
+    news = source(folder)
+    assert list(read_split(news, "train")["id"]) == ["n1", "n2"]
+    assert list(read_split(news, "validation")["id"]) == ["n3"]
+    assert read_split(news, "test") is None
+    with pytest.raises(DataError, match=r"news: name one of its splits \['train', 'validation'\]$"):
+        read_split(news, None)
+
+
+@pytest.mark.parametrize("fraction, held_out", [(0.1, 1), (0.99, 2)])
+def test_a_carved_validation_share_holds_a_row_at_least_and_leaves_one_to_train_on(tmp_path, fraction, held_out):
+    path = write_jsonl(tmp_path / "news.jsonl", ROWS)  # three rows
+    settings = source(path, split_column=None, validation_fraction=fraction)
+    assert (len(read_split(settings, "validation")), len(read_split(settings, "train"))) == (held_out, 3 - held_out)
+
+
+def test_an_empty_file_is_named_as_such(tmp_path):
+    (tmp_path / "news.jsonl").write_bytes(b"")
+    with pytest.raises(DataError, match=r"news.jsonl: the file is empty$"):
+        read_split(source(tmp_path / "news.jsonl"), "train")
+
+
+def test_a_file_that_does_not_parse_is_named_with_the_first_line_of_the_root_cause(tmp_path, monkeypatch):
+    """`datasets` raises its own error while handling the parser's (here two levels down): the message gives the
+    parser's, the innermost."""
+    def fails(*args, **kwargs):
+        try:
+            try:
+                raise pa.ArrowInvalid("JSON parse error: missing a comma in row 2\nwhile reading block 0")
+            except pa.ArrowInvalid as parse_error:
+                raise ValueError("could not read a block") from parse_error
+        except ValueError:
+            raise datasets.exceptions.DatasetGenerationError("An error occurred while generating the dataset")
+
+    monkeypatch.setattr(datasets, "load_dataset", fails)
+    with pytest.raises(DataError, match=r"news.jsonl: cannot read it as json: JSON parse error: missing a comma "
+                                        r"in row 2$"):
+        read_split(source(write_jsonl(tmp_path / "news.jsonl", ROWS)), "train")
 
 
 GAP_ARTICLE = ("Acme sold phones to Initech on Monday in a deal. Initech liked the phones. "
