@@ -4,9 +4,10 @@
 
 Prints the share of the guarded run spent in each of the guard's parts: its per-step masking
 (`FactGuard.mask`), reading each article's names and numbers (`ArticleUnits`), and the guarded beam-search
-second tries at summaries that greedy decoding could not finish (`RETRY_BEAMS`). cProfile slows Python
-code more than the tensor kernels it calls, so the guard's own shares come out somewhat high; the cost in
-articles/s is `vs_pipeline.py`'s to state. Run it on an idle machine.
+second tries at summaries that greedy decoding could not finish (`RETRY_BEAMS`); and how many rows of a
+step found no allowed token among the model's best `CANDIDATES` and looked down the vocabulary. cProfile
+slows Python code more than the tensor kernels it calls, so the guard's own shares come out somewhat high;
+the cost in articles/s is `vs_pipeline.py`'s to state. Run it on an idle machine.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from articles import real_articles
 from newsbrief.infer.engine import NewsBrief
-from newsbrief.models.fact_guard import ArticleUnits, FactGuard
+from newsbrief.models.fact_guard import CANDIDATES, ArticleUnits, FactGuard
 
 PARTS = {
     "masking (FactGuard.mask)": FactGuard.mask,
@@ -49,16 +50,20 @@ def main() -> None:
     print(f"{len(texts)} articles, guard on: {total:.1f} s under the profiler; "
           f"{sum(b.guard_fallback for b in briefs)} fell back")
     for name, function in PARTS.items():
-        print(f"  {name:34s} {100 * cumulative_seconds(stats, function.__code__) / total:5.1f}%")
+        print(f"  {name:34s} {100 * profiled(stats, function.__code__)[1] / total:5.1f}%")
     print(f"  {'beam-search retries':34s} {100 * retry_seconds(stats) / total:5.1f}%")
+    # Each row a step asks `_allowed` once, and once more after a look down the vocabulary (`_may_fit`).
+    look_downs, _ = profiled(stats, FactGuard._may_fit.__code__)
+    rows = profiled(stats, FactGuard._allowed.__code__)[0] - look_downs
+    print(f"  row-steps whose best {CANDIDATES} candidates held no allowed token: {look_downs} of {rows}")
     stats.sort_stats("tottime").print_stats(args.top)
 
 
-def cumulative_seconds(stats: pstats.Stats, code) -> float:
-    """The cumulative time of the function whose code object is `code` (the profile keys functions by
-    file, line and name)."""
-    key = (code.co_filename, code.co_firstlineno, code.co_name)
-    return stats.stats[key][3] if key in stats.stats else 0.0
+def profiled(stats: pstats.Stats, code) -> tuple[int, float]:
+    """The calls and the cumulative time of the function whose code object is `code` (the profile keys
+    functions by file, line and name)."""
+    entry = stats.stats.get((code.co_filename, code.co_firstlineno, code.co_name))
+    return (entry[1], entry[3]) if entry else (0, 0.0)
 
 
 def retry_seconds(stats: pstats.Stats) -> float:

@@ -51,11 +51,16 @@ from newsbrief.models.guard_units import (ArticleUnits, Tail, advance, close_all
 from newsbrief.models.guard_vocabulary import Vocabulary
 
 
+CANDIDATES = 16
+"""Tokens tried first per row, the model's best (`benchmarks/guard_profile.py` counts the rows where none of
+them is allowed): a longer list costs `topk` more than it saves in looks down the whole vocabulary."""
+
+
 class FactGuard(LogitsProcessor):
     """Masks every token that would make a name or number its row's article does not contain."""
 
     def __init__(self, articles: list[ArticleUnits], vocab: Vocabulary, eos_token_id: int, max_new_tokens: int,
-                 keep: int = 1, candidates: int = 16):
+                 keep: int = 1, candidates: int = CANDIDATES):
         self.articles = articles
         self.max_new_tokens = max_new_tokens
         """At the last step no name or number may be left unfinished."""
@@ -64,8 +69,6 @@ class FactGuard(LogitsProcessor):
         self.keep = keep
         """Allowed candidates needed per row: 1 for greedy decoding, 2 x beams for beam search."""
         self.candidates = max(candidates, keep)
-        """Tokens tried first per row, the model's best: the allowed one is among the best 16 for all but about 2%
-        of rows (512 real articles, the embedded model), and a longer list costs `topk` more than it saves."""
         self.blocked: set[int] = set()
         """Articles (indices into `articles`) with a row the guard blocked at some step."""
         self._dead_ends: set[tuple[int, ...]] = set()
