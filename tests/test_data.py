@@ -223,6 +223,13 @@ def test_an_empty_file_is_named_as_such(tmp_path):
         read_split(source(tmp_path / "news.jsonl"), "train")
 
 
+def test_a_path_that_is_no_data_file_nor_a_dataset_is_one_line_naming_it(tmp_path):
+    with pytest.raises(DataError, match=r"nowhere: neither a .jsonl, .csv or .parquet file nor a dataset found on "
+                                        r"the Hub \((?!None\)).+\)$") as error:
+        read_split(source(tmp_path / "nowhere"), "train")
+    assert "\n" not in str(error.value)
+
+
 def test_a_file_that_does_not_parse_is_named_with_the_first_line_of_the_root_cause(tmp_path, monkeypatch):
     """`datasets` raises its own error while handling the parser's (here two levels down): the message gives the
     parser's, the innermost."""
