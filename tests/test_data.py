@@ -84,9 +84,9 @@ def test_parquet_with_topic_lists(tmp_path):
 
 def test_one_topic_as_a_string(tmp_path):
     rows = [{**row, "topics": row["topics"][0]} for row in ROWS]
-    rows[1]["topics"] = None
+    rows[0]["topics"], rows[1]["topics"] = "Sports news", None  # without a separator, a space splits nothing
     split = read_split(source(write_jsonl(tmp_path / "news.jsonl", rows)), "train")
-    assert list(split["topics"]) == [["Sports"], []]
+    assert list(split["topics"]) == [["Sports news"], []]
 
 
 def test_label_map_renames_and_drops(tmp_path):
@@ -101,8 +101,15 @@ def test_label_map_renames_and_drops(tmp_path):
 def test_missing_column_is_named(tmp_path, setting):
     path = write_jsonl(tmp_path / "news.jsonl", ROWS)
     column = next(iter(setting.values()))
-    with pytest.raises(ValueError, match=repr(column)):
+    with pytest.raises(ValueError, match=repr(column)) as error:
         read_split(SourceConfig(path=str(path), **{"summary_column": "title", **setting}), "train")
+    assert str(error.value).endswith("columns are ['id', 'text', 'title', 'topics', 'split']")
+
+
+def test_an_article_that_is_not_a_string_is_an_error_naming_the_row(tmp_path):
+    path = write_jsonl(tmp_path / "news.jsonl", [ROWS[0], {**ROWS[1], "text": 5}])
+    with pytest.raises(DataError, match=r"news.jsonl, row 2: 'text' is not a string$"):
+        read_split(source(path), "train")
 
 
 def two_sources():
@@ -254,8 +261,8 @@ GAP_ARTICLE = ("Acme sold phones to Initech on Monday in a deal. Initech liked t
 
 
 def test_a_gap_sentence_source_cuts_each_articles_most_salient_sentence_into_its_target(tmp_path):
-    rows = [{"id": "a", "text": GAP_ARTICLE, "topics": ["tech"], "split": "train"},
-            {"id": "b", "text": "One sentence only", "topics": ["sport"], "split": "train"}]
+    rows = [{"id": "b", "text": "One sentence only", "topics": ["sport"], "split": "train"},
+            {"id": "a", "text": GAP_ARTICLE, "topics": ["tech"], "split": "train"}]
     gaps = read_split(source(write_jsonl(tmp_path / "bodies.jsonl", rows), objective="gap_sentences"), "train",
                       max_source_length=16)
     # 16 tokens: about 12 words, so the gap is chosen from the first two sentences only (one of 10 words, and
