@@ -42,7 +42,7 @@ fi
 measure encoder_limit python benchmarks/encoder_limit.py --model newsbrief/default_model   # not yet timed
 # issue 19 item 3: where `newsbrief predict`'s main thread spends its time on 2,000 real articles; not yet timed
 measure batch_job_profile python benchmarks/batch_job_profile.py --model newsbrief/default_model --articles 2000
-measure batch_job_memory python benchmarks/batch_job_memory.py          # ~6 min
+measure batch_job_memory python benchmarks/batch_job_memory.py          # ~9 min
 measure greedy_syncs python benchmarks/greedy_syncs.py                  # ~1 min
 measure ray_overhead python benchmarks/ray_overhead.py
 measure train_throughput python benchmarks/train_throughput.py          # ~18 min

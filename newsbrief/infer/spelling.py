@@ -58,9 +58,8 @@ class ArticleSpelling:
 
     @cached_property
     def _usual_forms(self) -> dict[int, str]:
-        """Each token's commonest form, the first seen of equals (as `most_common` gives, at a third of its cost:
-        the guard asks this of every article it reads)."""
-        return {token: max(forms, key=forms.__getitem__) for token, forms in self.forms.items()}
+        """Each token's commonest form: the guard asks for capitalised tokens and acronyms of every article."""
+        return {token: _commonest(forms) for token, forms in self.forms.items()}
 
     def spell(self, ids: list[int], tokenizer) -> str:
         pieces = []
@@ -71,7 +70,7 @@ class ArticleSpelling:
                 continue
             continuation = piece.startswith("##")
             seen = self.forms_after.get((previous, token)) or self.forms.get(token)
-            form = seen.most_common(1)[0][0] if seen else piece.removeprefix("##")
+            form = _commonest(seen) if seen else piece.removeprefix("##")
             if pieces and not self._glued(previous, token, "".join(pieces), form, continuation):
                 pieces.append(" ")
             pieces.append(form)
@@ -86,8 +85,13 @@ class ArticleSpelling:
             return True
         seen = self.glued.get((previous, token))
         if seen:
-            return seen.most_common(1)[0][0]
+            return _commonest(seen)
         return (form[0] in CLOSING or before[-1] in OPENING or (before.endswith("'") and form.lower() in CLITICS)
                 or bool(_DECIMAL.search(before) and form[0].isdigit())
                 or bool(_INITIAL.search(before) and len(form) == 1 and form.isalpha())
                 or (form == "-" and before[-1].isalnum()) or (bool(_HYPHEN.search(before)) and form[0].isalnum()))
+
+
+def _commonest(seen: Counter):
+    """The most frequent of what `seen` counts, the first seen of equals (as `most_common(1)` gives, with less work)."""
+    return max(seen, key=seen.__getitem__)

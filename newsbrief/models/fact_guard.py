@@ -52,15 +52,18 @@ from newsbrief.models.guard_vocabulary import Vocabulary
 
 
 CANDIDATES = 16
-"""Tokens tried first per row, the model's best (`benchmarks/guard_profile.py` counts the rows where none of
-them is allowed): a longer list costs `topk` more than it saves in looks down the whole vocabulary."""
+"""Tokens tried first per row in greedy decoding, the model's best; where none of them is allowed the guard looks
+down the whole vocabulary (`benchmarks/guard_profile.py` counts how often)."""
+BEAM_CANDIDATES = 64
+"""Tokens tried per row in beam search, which takes the first `keep` allowed among them and looks no further
+while it finds one: fewer would change which beams it builds."""
 
 
 class FactGuard(LogitsProcessor):
     """Masks every token that would make a name or number its row's article does not contain."""
 
     def __init__(self, articles: list[ArticleUnits], vocab: Vocabulary, eos_token_id: int, max_new_tokens: int,
-                 keep: int = 1, candidates: int = CANDIDATES):
+                 keep: int = 1, candidates: int | None = None):
         self.articles = articles
         self.max_new_tokens = max_new_tokens
         """At the last step no name or number may be left unfinished."""
@@ -68,7 +71,7 @@ class FactGuard(LogitsProcessor):
         self.eos_token_id = eos_token_id
         self.keep = keep
         """Allowed candidates needed per row: 1 for greedy decoding, 2 x beams for beam search."""
-        self.candidates = max(candidates, keep)
+        self.candidates = candidates or (CANDIDATES if keep == 1 else max(BEAM_CANDIDATES, keep))
         self.blocked: set[int] = set()
         """Articles (indices into `articles`) with a row the guard blocked at some step."""
         self._dead_ends: set[tuple[int, ...]] = set()
@@ -94,8 +97,8 @@ class FactGuard(LogitsProcessor):
                 tried = torch.isfinite(scores[row])
                 if (may_fit := self._may_fit(history, self.articles[article])) is not None:
                     tried &= may_fit.to(tried.device)
-                untried = tried.nonzero().flatten()  # sorted alone: a few hundred tokens where `_may_fit` says
-                order = untried[scores[row, untried].argsort(descending=True)]
+                to_try = tried.nonzero().flatten()  # sorted alone: where `_may_fit` says, a few hundred tokens
+                order = to_try[scores[row, to_try].argsort(descending=True)]
                 allowed = self._allowed(history, order.tolist(), self.articles[article])
             if not allowed:
                 self.blocked.add(article)
@@ -228,8 +231,8 @@ class FactGuard(LogitsProcessor):
     def _past_the_article(self, tail: Tail, token: int, units: ArticleUnits) -> bool:
         """Whether `token` takes the number or name in progress past every one the article starts with, as the
         rest of `_fits` would find: told from the token's text, before `advance` builds the tail it makes, which
-        costs more. Most refusals are these: a name the article has only longer ("khodorkovs"), spelled on
-        piece by piece, or a number it lacks."""
+        costs more. Such are a name the article has only longer ("khodorkovs"), spelled on piece by piece, and a
+        number it lacks."""
         number, _ = number_after(tail, token, self.vocab)
         if number is not None and number not in units.number_prefixes:
             return True

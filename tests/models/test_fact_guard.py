@@ -162,7 +162,8 @@ def test_the_shortcut_refusal_refuses_only_what_the_whole_check_refuses(tokenize
     whole = _WithoutShortcut([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
     refused = {}
     for prefix in ["Deal with Vas", "Acme sold 1,5", "Output rose 12.", "Shares of Khodor", "Exports of U.",
-                   "Sales on monday", "Sales on Monday", "Vasq", "the quic", "Acme sold 3", "Initech in 19"]:
+                   "Sales on monday", "Sales on Monday", "Vasq", "the quic", "Acme sold 3", "Initech in 19",
+                   "Acme phon", "Initech expect"]:  # the last two: words the article inflects ("phones", "expects")
         history = [eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]
         scores = torch.zeros(1, len(tokenizer))
         assert torch.equal(shortcut.mask(torch.tensor([history]), scores, [0]),
@@ -170,6 +171,23 @@ def test_the_shortcut_refusal_refuses_only_what_the_whole_check_refuses(tokenize
         tail, _ = shortcut._tail(tuple(history))
         refused[prefix] = sum(shortcut._past_the_article(tail, t, units) for t in range(len(tokenizer)))
     assert refused["Output rose 12."] and refused["Shares of Khodor"]  # numbers and names: the shortcut is taken
+
+
+def test_a_beam_search_row_takes_the_first_allowed_tokens_among_the_best_64(tokenizer):
+    """Greedy decoding tries fewer candidates first (it needs one); beam search builds its beams from up to
+    `keep` allowed tokens a row, the first among the model's best 64 as ever, and 16 would leave it fewer."""
+    vocab, everything = open_guard(tokenizer)
+    allowed = allowed_ids(tokenizer, everything, "Vasquez said")
+    refused = sorted(set(range(len(tokenizer))) - set(allowed) - vocab.special)
+    # The best 64: one allowed token among 15 refused ones, then seven allowed among 41 refused.
+    best = [allowed[0]] + refused[:15] + allowed[1:8] + refused[15:56]
+    scores = torch.full((1, len(tokenizer)), -10.0)
+    scores[0, best] = torch.linspace(10.0, 1.0, len(best))
+    history = torch.tensor([[everything.eos_token_id]
+                            + tokenizer("Vasquez said", add_special_tokens=False)["input_ids"]])
+    beams = FactGuard(everything.articles, vocab, everything.eos_token_id, max_new_tokens=64, keep=8)
+    kept = torch.isfinite(beams.mask(history, scores, [0])[0]).nonzero().flatten().tolist()
+    assert sorted(kept) == sorted(allowed[:8])
 
 
 @pytest.mark.parametrize("kind", ["bert2bert", "bart", "t5"])
