@@ -1,64 +1,18 @@
 """The fact guard: under it a summary states only names and numbers of its article, for WordPiece (uncased),
 byte-level BPE and SentencePiece vocabularies, in the greedy loop and in `generate`, greedy or beam search."""
 
-import json
-
 import pytest
 import torch
-from tokenizers import ByteLevelBPETokenizer, SentencePieceBPETokenizer, normalizers, pre_tokenizers
-from transformers import PreTrainedTokenizerFast
 
 from newsbrief.config import ModelConfig
 from newsbrief.faithfulness import ArticleFacts
-from newsbrief.infer.spelling import ArticleSpelling
 from newsbrief.models.backbone import load_tokenizer
-from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+from newsbrief.models.fact_guard import FactGuard, Vocabulary
 from newsbrief.models.guard_marks import drop_trailing_opener
 from newsbrief.models.greedy import greedy_decode, greedy_settings
 
-from tests.conftest import ROOT
+from tests.models.guard_cases import ARTICLE, allowed_after, allowed_ids, article_units, open_guard
 from tests.models.test_greedy import _tiny_seq2seq
-
-ARTICLE = ("Acme Corp <ACME> said it sold 1,500 phones to Initech in 1987, up 2.5 pct. "
-           "Chief executive Ann Vasquez said Acme expects 3,200 more.")
-
-
-def corpus() -> list[str]:
-    rows = [json.loads(line) for name in ("tiny_news.jsonl", "tiny_wire.jsonl")
-            for line in (ROOT / "tests" / "fixtures" / name).read_text().splitlines()]
-    marks = 'It said "no" (twice) [sic] and didn\'t {ask}.'  # so that the small vocabularies have these marks
-    return [ARTICLE, marks] + [row["text"] for row in rows] + [row["title"] for row in rows]
-
-
-def trained(kind: str) -> PreTrainedTokenizerFast:
-    """A small cased vocabulary of the kind BART (byte-level BPE) or T5 (SentencePiece) uses, trained here."""
-    if kind == "bpe":
-        model = ByteLevelBPETokenizer()
-        model.train_from_iterator(corpus(), vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>"])
-        return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, bos_token="<s>", eos_token="</s>",
-                                       pad_token="<pad>")
-    model = SentencePieceBPETokenizer()
-    # As sentencepiece models split (split_by_unicode_script): no piece holds letters and punctuation both.
-    model._tokenizer.pre_tokenizer = pre_tokenizers.Sequence([model._tokenizer.pre_tokenizer,
-                                                              pre_tokenizers.Punctuation()])
-    model._tokenizer.normalizer = normalizers.Replace("\n", " ")  # T5's normalizer turns newlines to spaces
-    model.train_from_iterator(corpus(), vocab_size=400, min_frequency=1, special_tokens=["<pad>", "</s>", "<unk>"])
-    return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, eos_token="</s>", pad_token="<pad>",
-                                   unk_token="<unk>")
-
-
-@pytest.fixture(scope="module", params=["wordpiece", "bpe", "sentencepiece"])
-def tokenizer(request):
-    return load_tokenizer(ModelConfig()) if request.param == "wordpiece" else trained(request.param)
-
-
-def article_units(tokenizer, vocab, text=ARTICLE):
-    encoded = tokenizer(text, return_offsets_mapping=True)
-    spelling = ArticleSpelling(text, encoded["input_ids"], encoded["offset_mapping"])
-    if vocab.cased:
-        return ArticleUnits(encoded["input_ids"], vocab), spelling
-    return ArticleUnits(encoded["input_ids"], vocab, spelling.capitalised(), spelling.acronyms()), spelling
-
 
 def as_text(tokenizer, vocab, spelling, ids):
     """What the engine shows: WordPiece summaries in the article's spelling, others decoded."""
@@ -128,68 +82,6 @@ def test_a_row_with_no_allowed_token_is_sent_to_its_end_and_reported(tokenizer):
     assert masked.argmax(-1).tolist() == [eos, eos]
 
 
-@pytest.mark.parametrize("prefix", ["Deal with Vas", "Acme sold 1,5", "Initech in 19"])
-def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(tokenizer, prefix):
-    """Where the best candidates have no allowed token, the guard tries only the tokens that can go on with a
-    name or number it may not end yet ("Vas" of "Vasquez", "1,5" of "1,500"): the tokens it allows, for one
-    beam or several, are those it allows when it tries every token in score order."""
-    vocab = Vocabulary.of(tokenizer)
-    units, _ = article_units(tokenizer, vocab)
-    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
-    history = torch.tensor([[eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]])
-    for seed in range(5):
-        scores = torch.randn(1, len(tokenizer), generator=torch.Generator().manual_seed(seed)) * 3
-        scores[0, eos] = 10.0  # the best candidate, which ends the name or number: not allowed
-        for keep in (1, 4):
-            looks_down = FactGuard([units], vocab, eos, max_new_tokens=16, keep=keep, candidates=1)
-            tries_all = FactGuard([units], vocab, eos, max_new_tokens=16, keep=keep, candidates=len(tokenizer))
-            assert torch.equal(looks_down.mask(history, scores, [0]), tries_all.mask(history, scores, [0]))
-
-
-class _WithoutShortcut(FactGuard):
-    def _past_the_article(self, tail, token, units):
-        return False
-
-
-def test_the_shortcut_refusal_refuses_only_what_the_whole_check_refuses(tokenizer):
-    """`_past_the_article` refuses a token from its text, before `advance` builds the tail it makes: with it or
-    without it, the guard allows the same tokens after names, numbers, initials, dates and common words in progress."""
-    text = ARTICLE + " The U.S. fund said on Monday that Khodorkovsky's oil output rose 12.5 pct in June."
-    vocab = Vocabulary.of(tokenizer)
-    units, _ = article_units(tokenizer, vocab, text)
-    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
-    shortcut = FactGuard([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
-    whole = _WithoutShortcut([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
-    refused = {}
-    for prefix in ["Deal with Vas", "Acme sold 1,5", "Output rose 12.", "Shares of Khodor", "Exports of U.",
-                   "Sales on monday", "Sales on Monday", "Vasq", "the quic", "Acme sold 3", "Initech in 19",
-                   "Acme phon", "Initech expect"]:  # the last two: words the article inflects ("phones", "expects")
-        history = [eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]
-        scores = torch.zeros(1, len(tokenizer))
-        assert torch.equal(shortcut.mask(torch.tensor([history]), scores, [0]),
-                           whole.mask(torch.tensor([history]), scores, [0])), prefix
-        tail, _ = shortcut._tail(tuple(history))
-        refused[prefix] = sum(shortcut._past_the_article(tail, t, units) for t in range(len(tokenizer)))
-    assert refused["Output rose 12."] and refused["Shares of Khodor"]  # numbers and names: the shortcut is taken
-
-
-def test_a_beam_search_row_takes_the_first_allowed_tokens_among_the_best_64(tokenizer):
-    """Greedy decoding tries fewer candidates first (it needs one); beam search builds its beams from up to
-    `keep` allowed tokens a row, the first among the model's best 64 as ever, and 16 would leave it fewer."""
-    vocab, everything = open_guard(tokenizer)
-    allowed = allowed_ids(tokenizer, everything, "Vasquez said")
-    refused = sorted(set(range(len(tokenizer))) - set(allowed) - vocab.special)
-    # The best 64: one allowed token among 15 refused ones, then seven allowed among 41 refused.
-    best = [allowed[0]] + refused[:15] + allowed[1:8] + refused[15:56]
-    scores = torch.full((1, len(tokenizer)), -10.0)
-    scores[0, best] = torch.linspace(10.0, 1.0, len(best))
-    history = torch.tensor([[everything.eos_token_id]
-                            + tokenizer("Vasquez said", add_special_tokens=False)["input_ids"]])
-    beams = FactGuard(everything.articles, vocab, everything.eos_token_id, max_new_tokens=64, keep=8)
-    kept = torch.isfinite(beams.mask(history, scores, [0])[0]).nonzero().flatten().tolist()
-    assert sorted(kept) == sorted(allowed[:8])
-
-
 @pytest.mark.parametrize("kind", ["bert2bert", "bart", "t5"])
 def test_the_greedy_loop_and_generate_decode_alike_under_the_guard(kind):
     tokenizer = load_tokenizer(ModelConfig())
@@ -235,27 +127,6 @@ def test_a_ticker_opens_only_on_the_articles_and_closes_only_on_one(tokenizer):
     allowed = guard.mask(torch.tensor([[eos] + inside]), torch.zeros(1, len(tokenizer)), [0])
     assert {vocab.surfaces[t].lower() for t in torch.isfinite(allowed[0]).nonzero().flatten().tolist()} <= \
         {"m", "me", "e", "me>", "m>"}  # only on towards "<ACME>"
-
-
-def allowed_ids(tokenizer, guard, prefix: str, last_step: bool = False) -> list[int]:
-    """The tokens the guard lets follow `prefix` (every token scored alike)."""
-    history = [guard.eos_token_id] + tokenizer(prefix, add_special_tokens=False)["input_ids"]
-    guard.max_new_tokens = len(history) if last_step else 64
-    scores = guard.mask(torch.tensor([history]), torch.zeros(1, len(tokenizer)), [0])
-    return torch.isfinite(scores[0]).nonzero().flatten().tolist()
-
-
-def allowed_after(tokenizer, vocab, guard, prefix: str, last_step: bool = False) -> set[str]:
-    """The surfaces of `allowed_ids`, the end token as "EOS"."""
-    return {vocab.surfaces[t] if t != guard.eos_token_id else "EOS"
-            for t in allowed_ids(tokenizer, guard, prefix, last_step)}
-
-
-def open_guard(tokenizer, text=ARTICLE):
-    vocab = Vocabulary.of(tokenizer)
-    units, _ = article_units(tokenizer, vocab, text)
-    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
-    return vocab, FactGuard([units], vocab, eos, max_new_tokens=64, keep=len(tokenizer), candidates=len(tokenizer))
 
 
 def test_initials_are_one_name_the_article_must_spell(tokenizer):
