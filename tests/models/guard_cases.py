@@ -40,11 +40,11 @@ def trained(kind: str) -> PreTrainedTokenizerFast:
 
 
 def article_units(tokenizer, vocab, text=ARTICLE):
+    """The article's units as the engine reads them (the spelling tells an uncased vocabulary's capitals), and
+    its spelling."""
     encoded = tokenizer(text, return_offsets_mapping=True)
     spelling = ArticleSpelling(text, encoded["input_ids"], encoded["offset_mapping"])
-    if vocab.cased:
-        return ArticleUnits(encoded["input_ids"], vocab), spelling
-    return ArticleUnits(encoded["input_ids"], vocab, spelling.capitalised(), spelling.acronyms()), spelling
+    return ArticleUnits.read(encoded["input_ids"], vocab, None if vocab.cased else spelling), spelling
 
 
 def allowed_ids(tokenizer, guard, prefix: str, last_step: bool = False) -> list[int]:

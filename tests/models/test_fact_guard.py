@@ -167,8 +167,13 @@ def test_a_summary_closes_its_brackets_and_quotes_and_writes_t_only_after_n(toke
     assert "EOS" in allowed_after(tokenizer, vocab, guard, "Acme sells (phones)")
     # ending on the mark it just opened is allowed (the engine drops it), rather than rambling on to close it
     assert "EOS" in allowed_after(tokenizer, vocab, guard, 'Acme sells phones "')
+    assert "EOS" in allowed_after(tokenizer, vocab, guard, "Acme sells phones (")
+    assert "EOS" not in allowed_after(tokenizer, vocab, guard, "Acme sells (phones (")  # the first stays open
     assert drop_trailing_opener('Acme sells phones "') == "Acme sells phones"
+    assert drop_trailing_opener('Acme says "no" to "') == 'Acme says "no" to'  # an odd count: the last opens
+    assert drop_trailing_opener("Acme sells phones(") == "Acme sells phones"
     assert drop_trailing_opener('Acme says "no"') == 'Acme says "no"'
+    assert drop_trailing_opener("Acme buys Unit X") == "Acme buys Unit X"
     assert allowed_after(tokenizer, vocab, guard, "Acme sells (phones", last_step=True) <= {")", "),", ")."}
     clitics = {s for s in vocab.surfaces if s.lower() in ("t", "'t", "’t")}
     assert not clitics & allowed_after(tokenizer, vocab, guard, "Acme'")
@@ -219,6 +224,30 @@ def test_a_written_summary_is_admitted_exactly_when_the_guard_would_let_each_of_
     assert not admitted(tokenizer, ARTICLE, "Acme sold 1,500 phones to Globex")  # an invented name
     assert not admitted(tokenizer, ARTICLE, "Acme sold 1,700 phones")  # an invented number
     assert not admitted(tokenizer, ARTICLE, "Acme sold (phones")  # ends with a bracket open
+
+
+def test_the_first_word_may_be_capitalised_and_only_the_last_token_is_judged_as_the_last_step(tokenizer):
+    vocab = Vocabulary.of(tokenizer)
+    assert admitted(tokenizer, ARTICLE, "Shares of Acme rose")  # not a name: the summary's first word
+    if vocab.cased:  # an uncased vocabulary cannot tell
+        assert not admitted(tokenizer, ARTICLE, "Acme Shares rose")  # a name the article lacks
+    units, _ = article_units(tokenizer, vocab)
+    tokens = tokenizer("Acme hires Ann Vasquez", add_special_tokens=False)["input_ids"]
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    # As long as max_new_tokens: the name's last piece is the last step, and its pieces before are not.
+    assert FactGuard([units], vocab, eos, max_new_tokens=len(tokens)).admits(0, tokens)
+
+
+def test_generate_hands_the_guard_the_articles_in_order_num_beams_rows_each(tokenizer):
+    vocab = Vocabulary.of(tokenizer)
+    texts = [ARTICLE, "Initech sold 40 phones."]  # only the second has a number that starts with a 4
+    units = [article_units(tokenizer, vocab, text)[0] for text in texts]
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    four = next(t for t in tokenizer(" 40", add_special_tokens=False)["input_ids"] if "4" in vocab.surfaces[t])
+    for beams in (1, 2):
+        guard = FactGuard(units, vocab, eos, max_new_tokens=16, keep=len(tokenizer), candidates=len(tokenizer))
+        masked = guard(torch.full((2 * beams, 1), eos), torch.zeros(2 * beams, len(tokenizer)))
+        assert torch.isfinite(masked[:, four]).tolist() == [False] * beams + [True] * beams
 
 
 MATCH = "Riverside beat Rovers 3-2 on Saturday with two late goals, and their tenancy of the top spot goes on."
