@@ -24,7 +24,6 @@ from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, epoch_batches, 
 from newsbrief.data_errors import DataError
 from newsbrief.disk import replace_folder, temporary_path
 from newsbrief.labels import LabelSpace
-from newsbrief.metrics.scores import tune_thresholds
 from newsbrief.models.backbone import apply_generation_settings, build_seq2seq, load_tokenizer
 from newsbrief.models.frozen_summarizer import freeze_summarizer
 from newsbrief.models.model_dir import save_model
@@ -49,7 +48,7 @@ from newsbrief.train.processes import MainProcessWait, unused_parameters
 from newsbrief.train.resume_config import refuse_changed_config
 from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.tracking import RunLogger, hyperparameters, trackers
-from newsbrief.train.validation import run_briefer, stored_topic_targets, validate
+from newsbrief.train.validation import run_briefer, tuned_thresholds, validate
 
 log = logging.getLogger(__name__)
 LOCK_FILE = "train.lock"
@@ -277,8 +276,7 @@ def maybe_evaluate_and_save(run: Run, model, optimizer, scheduler, state: Traine
 def export_best_model(run: Run, model: NewsBriefModel, state: TrainerState, train_set: datasets.Dataset,
                       val_full: datasets.Dataset | None, export_dir: Path) -> None:
     """The best checkpoint (or the last, with `train.export_best` false), its topic head refit if asked for,
-    with per-label thresholds tuned on the whole validation split (topic probabilities need no generation,
-    so this is cheap), measured on the validation sample."""
+    with per-label thresholds tuned on the whole validation split, measured on the validation sample."""
     config, tokenizer, labels, tc = run.config, run.tokenizer, run.labels, run.config.train
     best = best_checkpoint(run.output_dir, state, tc.higher_is_better()) if tc.export_best else None
     if best is not None:  # otherwise the model holds the last step's weights (trained, or resumed from them)
@@ -292,9 +290,8 @@ def export_best_model(run: Run, model: NewsBriefModel, state: TrainerState, trai
     metrics: dict = {}
     if val_full is not None:
         if tc.tune_thresholds:
-            briefer = run_briefer(model, tokenizer, labels, thresholds, config)
-            probs = briefer.read(val_full["text"], generate=False, progress=True).probs
-            thresholds = tune_thresholds(probs, *stored_topic_targets(val_full), min_positives=tc.threshold_min_positives)
+            thresholds = tuned_thresholds(run_briefer(model, tokenizer, labels, thresholds, config), val_full,
+                                          tc.threshold_min_positives)
         metrics = validate(model, tokenizer, labels, config, run.val_set, run.collator, thresholds)
     # Written whole beside the model directory, then put in its place: a kill leaves no folder that loads
     # half of one export and half of another, or that lacks its card (disk.replace_folder).

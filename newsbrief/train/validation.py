@@ -12,7 +12,7 @@ from newsbrief.data import MODEL_COLUMNS, Collator
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.encoding import SourceWindow
 from newsbrief.infer.engine import NewsBrief
-from newsbrief.metrics.scores import score_briefs
+from newsbrief.metrics.scores import score_briefs, tune_thresholds
 from newsbrief.models.multitask import NewsBriefModel
 
 
@@ -52,6 +52,13 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
                                 labels.names))
     model.train(was_training)
     return metrics
+
+
+def tuned_thresholds(briefer: NewsBrief, validation: datasets.Dataset, min_positives: int) -> np.ndarray:
+    """Per-label topic thresholds tuned on the whole of `validation` (tokenized: it holds the label masks), from
+    the topic probabilities `briefer` gives (topics need no generation, so this is cheap)."""
+    probs = briefer.read(validation["text"], generate=False, progress=True).probs
+    return tune_thresholds(probs, *stored_topic_targets(validation), min_positives=min_positives)
 
 
 def stored_topic_targets(dataset: datasets.Dataset) -> tuple[np.ndarray, np.ndarray]:
