@@ -3,6 +3,10 @@
     python scripts/build_default_model.py
     python scripts/build_default_model.py --evaluate-only   # after a change to decoding: steps 3 and 4 only
     python scripts/build_default_model.py --retune-thresholds --evaluate-only   # steps 2 to 4, installed model
+    python scripts/build_default_model.py --pretraining-set train.max_steps=1800   # a longer first stage
+
+Positional key.sub=value settings override configs/default-model.yaml, `--pretraining-set` ones the
+pretraining stage's config; a run interrupted is resumed by the same command.
 
 1. `train` the pretraining stage (configs/default-model-pretrain.yaml: gap sentences of unlabeled
    bodies), then the config, which starts from it; a finished run only exports its best checkpoint
@@ -63,6 +67,8 @@ FP32 = {"dtype": "fp32"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("overrides", nargs="*", help="key.sub=value settings for the config")
+    parser.add_argument("--pretraining-set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a key.sub=value setting for the pretraining stage's config (repeatable)")
     parser.add_argument("--evaluate-only", action="store_true",
                         help="evaluate the installed model again and rewrite its card's test sections")
     parser.add_argument("--retune-thresholds", action="store_true",
@@ -81,7 +87,7 @@ def main() -> None:
                         + faithfulness_results(reports, unguarded))
         print(test_results(reports) + faithfulness_results(reports, unguarded))
         return
-    pretraining = load_config(PRETRAIN_CONFIG)
+    pretraining = load_config(PRETRAIN_CONFIG, args.pretraining_set)
     train(pretraining)
     model_dir = train(config)
     retune_thresholds(model_dir, config)
