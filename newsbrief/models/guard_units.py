@@ -236,16 +236,19 @@ def _spelled_number(word: str | None) -> str | None:
 
 
 def _stem(word: str) -> str:
-    """A word without its inflection ("-ing", "-ed", "-es", "-s", or the "d" of "-ed") and a last "e", where at
-    least 4 letters remain: "downsize", "downsized" and "downsizing" are one stem, "ground" keeps its "d"."""
-    for suffix in ("ing", "ed", "es", "s"):
+    """A word without its inflection ("-ing", "-ed", "-s", or the "d" of "-ed") and its last "e"s (so "-es" too),
+    where at least 4 letters remain: "downsize", "downsized" and "downsizing" are one stem, and so are "guarantee",
+    "guarantees" and "guaranteed"; "ground" keeps its "d"."""
+    for suffix in ("ing", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
             break
     else:
         if word.endswith("ed") and not word.endswith("eed") and len(word) >= 5:  # "cased": "case"; "need" stays
             word = word[:-1]
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    while word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
 
 
 def number_unit(number: str) -> str:

@@ -9,6 +9,7 @@ from newsbrief.faithfulness import ArticleFacts
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.fact_guard import FactGuard, Vocabulary
 from newsbrief.models.guard_marks import drop_trailing_opener
+from newsbrief.models.guard_units import _stem
 from newsbrief.models.greedy import greedy_decode, greedy_settings
 
 from tests.models.guard_cases import ARTICLE, allowed_after, allowed_ids, article_units, open_guard
@@ -292,6 +293,27 @@ def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but
     assert admitted(tokenizer, article, "acme downsized plant")  # a verb in -e
     assert admitted(tokenizer, article, "acme downsizing plant")
     assert admitted(tokenizer, article, "acme undergrounds")  # a "d" that is no inflection
+    # A word of one piece that starts a word the article capitalises is that name begun, but for the
+    # summary's first word, which any headline capitalises.
+    article = "Shares of Videotron rose."
+    assert tokenizer.tokenize("videotron")[0] == "video"
+    assert not admitted(tokenizer, article, "shares of video rose")
+    assert admitted(tokenizer, article, "video shares rose")
+    # A clitic is no short word of its own only after its apostrophe, straight or curly.
+    assert admitted(tokenizer, ARTICLE, "acme's phones") and admitted(tokenizer, ARTICLE, "acme’s phones")
+    assert not admitted(tokenizer, ARTICLE, "acme s phones")
+
+
+@pytest.mark.parametrize("forms", [("walk", "walks", "walked", "walking"), ("guide", "guides", "guided", "guiding"),
+                                   ("guarantee", "guarantees", "guaranteed"), ("case", "cases", "cased"),
+                                   ("downsize", "downsized", "downsizing")])
+def test_the_inflections_of_a_word_share_its_stem(forms):
+    assert len({_stem(form) for form in forms}) == 1, {form: _stem(form) for form in forms}
+
+
+@pytest.mark.parametrize("word", ["case", "thing", "speed", "ground"])
+def test_a_word_with_no_inflection_is_its_own_stem(word):
+    assert _stem(word) == word  # "thing" and "speed" end as "-ing" and "-ed" do; "ground" ends in a "d"
 
 
 DATED = "Oil prices rose on Thursday after a deal in Vienna."

@@ -1,9 +1,13 @@
 """Greedy decoding with finished rows leaving the batch: the token ids of `generate`, for BERT2BERT, BART
 and T5, with rows that end at different steps; and `generate` itself for what the loop does not do."""
 
+import inspect
+
 import pytest
 import torch
-from transformers import BartConfig, BartForConditionalGeneration, T5Config, T5ForConditionalGeneration
+from transformers import (BartConfig, BartForConditionalGeneration, LogitsProcessorList, T5Config,
+                          T5ForConditionalGeneration)
+from transformers.modeling_outputs import BaseModelOutput
 
 from newsbrief.config import GenerationSettings, ModelConfig
 from newsbrief.models import greedy
@@ -257,3 +261,31 @@ def test_a_guard_masks_only_the_rows_still_decoding(backbone, tokenizer):
                                              **settings))
     histories = [history for step in shown for history in step]
     assert histories and not any(set(history[1:]) & set(ends) for history in histories)
+
+
+@pytest.mark.parametrize("num_beams", [1, 2])
+def test_generate_decodes_under_the_guard_in_the_loop_and_in_beam_search(backbone, tokenizer, num_beams):
+    """The guard reaches the greedy loop (1 beam) and generate's own search (2 beams): the ids of generate with
+    the guard among its logits processors, which are not those it writes unguarded."""
+    from newsbrief.models.fact_guard import ArticleUnits, FactGuard, Vocabulary
+
+    seq2seq, encoder_outputs, attention_mask = backbone
+    vocab = Vocabulary.of(tokenizer)
+    units = [ArticleUnits.read(tokenizer(article)["input_ids"], vocab) for article in ARTICLES]
+    settings = {"num_beams": num_beams, "max_new_tokens": MAX_NEW_TOKENS}
+
+    def guard():
+        return FactGuard(units, vocab, tokenizer.sep_token_id, MAX_NEW_TOKENS, keep=2 * num_beams)
+
+    def states():  # beam search expands the encoder states in place, one copy per beam
+        return BaseModelOutput(last_hidden_state=encoder_outputs.last_hidden_state)
+
+    guarded = greedy.generate(seq2seq, states(), attention_mask, guard(), **settings)
+    reference = seq2seq.generate(encoder_outputs=states(), attention_mask=attention_mask,
+                                 logits_processor=LogitsProcessorList([guard()]), **settings)
+    assert guarded.tolist() == reference[:, :guarded.shape[1]].tolist()
+    assert guarded.tolist() != greedy.generate(seq2seq, states(), attention_mask, **settings).tolist()
+
+
+def test_the_cache_reaches_the_model_by_a_name_its_forward_takes(backbone):
+    assert greedy.cache_keyword(backbone[0]) in inspect.signature(backbone[0].forward).parameters

@@ -8,14 +8,18 @@ from newsbrief.models.fact_guard import FactGuard, Vocabulary
 
 from tests.models.guard_cases import ARTICLE, allowed_ids, article_units, open_guard
 
+INITIALS = "The U.S. said exports rose in May."
 
-@pytest.mark.parametrize("prefix", ["Deal with Vas", "Acme sold 1,5", "Initech in 19"])
-def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(tokenizer, prefix):
+
+@pytest.mark.parametrize("article, prefix", [(ARTICLE, "Deal with Vas"), (ARTICLE, "Acme sold 1,5"),
+                                             (ARTICLE, "Initech in 19"), (INITIALS, "Exports of U")])
+def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(tokenizer, article, prefix):
     """Where the best candidates have no allowed token, the guard tries only the tokens that can go on with a
-    name or number it may not end yet ("Vas" of "Vasquez", "1,5" of "1,500"): the tokens it allows, for one
-    beam or several, are those it allows when it tries every token in score order."""
+    name or number it may not end yet ("Vas" of "Vasquez", "1,5" of "1,500", and "U" of "U.S.", which a dot
+    goes on with): the tokens it allows, for one beam or several, are those it allows when it tries every
+    token in score order."""
     vocab = Vocabulary.of(tokenizer)
-    units, _ = article_units(tokenizer, vocab)
+    units, _ = article_units(tokenizer, vocab, article)
     eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
     history = torch.tensor([[eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]])
     for seed in range(5):
