@@ -13,15 +13,14 @@ import pytest
 from peft import PeftModel
 from transformers import EncoderDecoderModel, GenerationConfig
 
-from newsbrief.config import load_config
-from newsbrief.data import concatenate, read_corpora, tokenize
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.engine import load_briefer
 from newsbrief.infer.engine import NewsBrief
 from newsbrief.infer.loading import DEFAULT_MODEL
 from newsbrief.models.backbone import resolve_checkpoint
 from newsbrief.models.lora import ADAPTER_WEIGHTS
-from newsbrief.train.validation import tuned_thresholds
+from newsbrief.models.model_dir import read_run_config
+from newsbrief.train.validation import tuned_thresholds, whole_validation_split
 
 from tests.conftest import ROOT
 from tests.plain_loading import newsbrief_tokens, plain_tokens
@@ -97,13 +96,12 @@ def test_summaries_of_real_articles_are_rarely_a_phrase_cut_out_of_them(shared_d
 
 
 def test_the_installed_topic_thresholds_are_those_validation_gives_the_installed_weights(shared_data, monkeypatch):
-    # The loop tunes them on the model in training; the model of 2026-12-03 shipped 18 that its own weights,
-    # as they load, did not give. The build now tunes them again on the installed model (fp32).
+    """As scripts/build_default_model.py tunes them: on the whole validation split of the model's own config,
+    with the model as it loads in fp32 on the CPU."""
     monkeypatch.chdir(ROOT)  # the config names its data as ../shared/data
-    config = load_config(ROOT / "configs" / "default-model.yaml")
     briefer = load_briefer(None, device="cpu", dtype="fp32")
-    validation = tokenize(concatenate(read_corpora(config.data, ("validation",))["validation"]), briefer.tokenizer,
-                          config.data, briefer.labels)
+    config = read_run_config(DEFAULT_MODEL)
+    validation = whole_validation_split(config, briefer.tokenizer, briefer.labels)
     tuned = tuned_thresholds(briefer, validation, config.train.threshold_min_positives)
     assert np.array_equal(tuned, briefer.thresholds), f"{int((tuned != briefer.thresholds).sum())} thresholds differ"
 

@@ -238,7 +238,8 @@ def _spelled_number(word: str | None) -> str | None:
 def _stem(word: str) -> str:
     """A word without its inflection ("-ing", "-ed", "-s", or the "d" of "-ed") and its last "e"s (so "-es" too),
     where at least 4 letters remain: "downsize", "downsized" and "downsizing" are one stem, and so are "guarantee",
-    "guarantees" and "guaranteed"; "ground" keeps its "d"."""
+    "guarantees" and "guaranteed"; "ground" keeps its "d". Rough by design: "employee" and "employed" share one
+    too, which only lets a common word (never a name) take a form of another that the article writes."""
     for suffix in ("ing", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]

@@ -73,11 +73,15 @@ def training_time(loop_seconds: float, refit_seconds: float | None) -> str:
             f"topic head refit {refit_seconds / 60:.1f} min)")
 
 
+VALIDATION_HEADER = "## Validation metrics\n"
+CONFIGURATION_HEADER = "\n## Full configuration\n"
+
+
 def validation_section(config: RunConfig, metrics: dict) -> str:
     """What the validation figures are, or that there were none: never a claim above an empty table."""
     tc = config.train
     if not metrics:
-        return ("## Validation metrics\nNone: no source had validation data (a split column with `validation` "
+        return (f"{VALIDATION_HEADER}None: no source had validation data (a split column with `validation` "
                 f"rows, or a validation_fraction above 0), so every topic threshold is {DEFAULT_THRESHOLD}, the last "
                 "checkpoint was exported, and no figure here measures the model: see `newsbrief evaluate` on held-out "
                 "data.\n")
@@ -86,8 +90,17 @@ def validation_section(config: RunConfig, metrics: dict) -> str:
                   "optimistic" if tc.tune_thresholds
                   else f"every topic threshold is {DEFAULT_THRESHOLD} (train.tune_thresholds is off)")
     rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in sorted(metrics.items()) if isinstance(value, float))
-    return (f"## Validation metrics\nOn a seeded sample of {tc.eval_max_examples} validation examples; {thresholds}: "
+    return (f"{VALIDATION_HEADER}On a seeded sample of {tc.eval_max_examples} validation examples; {thresholds}: "
             f"see `newsbrief evaluate` on test data.\n| metric | value |\n| --- | --- |\n{rows}\n")
+
+
+def with_validation_section(card: str, section: str) -> str:
+    """`card` (as `model_card` writes it) with `section` in place of its validation section."""
+    before, found, rest = card.partition(VALIDATION_HEADER)
+    _, ends, after = rest.partition(CONFIGURATION_HEADER)
+    if not (found and ends):
+        raise ValueError("the model card has no validation section followed by its full configuration")
+    return before + section + CONFIGURATION_HEADER + after
 
 
 def model_card(directory: Path, config: RunConfig, labels: LabelSpace, state: TrainerState, metrics: dict,
@@ -119,9 +132,7 @@ encoder pass. Load it with `NewsBrief.from_pretrained("{directory}")`.
 
 ## Topics
 {taxonomy(config, labels)}
-{validation_section(config, metrics)}
-## Full configuration
-```yaml
+{validation_section(config, metrics)}{CONFIGURATION_HEADER}```yaml
 {yaml.safe_dump(to_dict(config), sort_keys=False).strip()}
 ```
 """

@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from newsbrief.config import RunConfig
-from newsbrief.data import MODEL_COLUMNS, Collator
+from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, read_corpora, tokenize
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.encoding import SourceWindow
 from newsbrief.infer.engine import NewsBrief
@@ -52,6 +52,13 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
                                 labels.names))
     model.train(was_training)
     return metrics
+
+
+def whole_validation_split(config: RunConfig, tokenizer, labels: LabelSpace) -> datasets.Dataset | None:
+    """Every source's validation split, tokenized with the label masks (what thresholds are tuned on), or None
+    where no source has one."""
+    corpora = read_corpora(config.data, ("validation",))["validation"]
+    return tokenize(concatenate(corpora), tokenizer, config.data, labels) if corpora else None
 
 
 def tuned_thresholds(briefer: NewsBrief, validation: datasets.Dataset, min_positives: int) -> np.ndarray:

@@ -293,13 +293,20 @@ def test_a_common_word_in_pieces_may_take_another_inflection_of_the_articles_but
     assert admitted(tokenizer, article, "acme downsized plant")  # a verb in -e
     assert admitted(tokenizer, article, "acme downsizing plant")
     assert admitted(tokenizer, article, "acme undergrounds")  # a "d" that is no inflection
-    # A word of one piece that starts a word the article capitalises is that name begun, but for the
-    # summary's first word, which any headline capitalises.
+
+
+def test_the_start_of_a_name_the_article_capitalises_is_that_name_but_for_the_first_word():
+    """Uncased WordPiece: "video" is the first piece of the article's "Videotron"; as the summary's first
+    word it is any headline's capital."""
+    tokenizer = load_tokenizer(ModelConfig())
     article = "Shares of Videotron rose."
     assert tokenizer.tokenize("videotron")[0] == "video"
     assert not admitted(tokenizer, article, "shares of video rose")
     assert admitted(tokenizer, article, "video shares rose")
-    # A clitic is no short word of its own only after its apostrophe, straight or curly.
+
+
+def test_a_clitic_is_no_short_word_of_its_own_only_after_its_apostrophe():
+    tokenizer = load_tokenizer(ModelConfig())
     assert admitted(tokenizer, ARTICLE, "acme's phones") and admitted(tokenizer, ARTICLE, "acme’s phones")
     assert not admitted(tokenizer, ARTICLE, "acme s phones")
 
