@@ -45,8 +45,8 @@ SUMMARY_TARGETS = """
 ## Summary targets
 The summaries are trained on the published headlines of all three corpora. A headline is one line
 that an editor wrote for the article (7 words on average in the Reuters test split), so the model
-learns to write a short, abstractive line rather than to copy a paragraph. The BBC reference summaries were not used: they
-are extracts of about 46% of the article (172 words on average), which would teach the model to
+learns to write a short, abstractive line rather than to copy a paragraph. The BBC reference summaries
+were not used: they are extracts of about 46% of the article (172 words on average), which would teach the model to
 copy its first paragraphs. Reuters headlines are in capitals; the model's tokenizer is uncased, and
 `newsbrief/infer/spelling.py` gives each summary word the case and spacing it has in the article.
 Only faithful headlines are targets (`data.summary_targets: faithful`): one that states a name or number
@@ -100,9 +100,9 @@ def retune_thresholds(model_dir: Path) -> None:
     was trained with, from the probabilities of the model as it loads (fp32, on the CPU), and measure its card's
     validation sample with them.
 
-    The loop tunes them on the model in training, which the export rounds (adapters in fp16: the default model's
-    validation loss moved from 3.5275 to 3.5182). That model also shipped 18 thresholds its installed weights did
-    not give, for a cause not found (changes of fp16's size moved none of them)."""
+    The loop tunes them on the model in training, which the export rounds (adapters in fp16); tuning on the
+    installed model makes them the ones its weights give (README, "Two commands"), and the count
+    printed shows any difference between training and export instead of shipping it silently."""
     config = read_run_config(model_dir)
     if not config.train.tune_thresholds:
         return

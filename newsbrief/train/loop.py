@@ -48,7 +48,7 @@ from newsbrief.train.processes import MainProcessWait, unused_parameters
 from newsbrief.train.resume_config import refuse_changed_config
 from newsbrief.train.topic_refit import refit_topic_head
 from newsbrief.train.tracking import RunLogger, hyperparameters, trackers
-from newsbrief.train.validation import run_briefer, tuned_thresholds, validate
+from newsbrief.train.validation import run_briefer, tokenized_validation, tuned_thresholds, validate
 
 log = logging.getLogger(__name__)
 LOCK_FILE = "train.lock"
@@ -106,8 +106,7 @@ def run_training(config: RunConfig) -> Path:
                     "validation_fraction above 0): topic thresholds stay 0.5 and the last checkpoint is exported")
     labels = LabelSpace.from_training_data(corpora["train"], config.data.sources, config.data.min_label_count)
     train_set = tokenize(concatenate(corpora["train"]), tokenizer, config.data, labels)
-    val_full = tokenize(concatenate(corpora["validation"]), tokenizer, config.data, labels) \
-        if corpora["validation"] else None
+    val_full = tokenized_validation(corpora["validation"], tokenizer, config.data, labels)
     val_set = validation_sample(val_full, config)
     collator = Collator(tokenizer.pad_token_id)
 

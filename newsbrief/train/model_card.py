@@ -29,7 +29,8 @@ def taxonomy(config: RunConfig, labels: LabelSpace) -> str:
         by_sources.setdefault(sources, []).append(name)
     rows = "\n".join(f"| {', '.join(sources)} | {', '.join(names)} |"
                      for sources, names in sorted(by_sources.items(), key=lambda item: -len(item[0])))
-    renamed = "\n".join(f"- `{s.display_name()}`: " + ", ".join(f"{code} → {name}" for code, name in s.label_map.items())
+    renamed = "\n".join(f"- `{s.display_name()}`: " + ", ".join(f"{code} → {name}"
+                                                                 for code, name in s.label_map.items())
                         for s in config.data.sources if s.label_map)
     sections = "".join(f"\nThe labels of `{source}` refine `{section}`: an article of another corpus annotated for "
                        f"`{section}` but not labeled with it counts as a negative for them.\n"

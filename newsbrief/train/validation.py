@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from newsbrief.config import RunConfig
+from newsbrief.config import DataConfig, RunConfig
 from newsbrief.data import MODEL_COLUMNS, Collator, concatenate, read_corpora, tokenize
 from newsbrief.labels import LabelSpace
 from newsbrief.infer.encoding import SourceWindow
@@ -54,11 +54,17 @@ def validate(model: NewsBriefModel, tokenizer, labels: LabelSpace, config: RunCo
     return metrics
 
 
+def tokenized_validation(parts: list[datasets.Dataset], tokenizer, data: DataConfig,
+                         labels: LabelSpace) -> datasets.Dataset | None:
+    """The sources' validation parts in one set, tokenized with the label masks (what thresholds are tuned on),
+    or None where no source has validation rows."""
+    return tokenize(concatenate(parts), tokenizer, data, labels) if parts else None
+
+
 def whole_validation_split(config: RunConfig, tokenizer, labels: LabelSpace) -> datasets.Dataset | None:
-    """Every source's validation split, tokenized with the label masks (what thresholds are tuned on), or None
-    where no source has one."""
-    corpora = read_corpora(config.data, ("validation",))["validation"]
-    return tokenize(concatenate(corpora), tokenizer, config.data, labels) if corpora else None
+    """Every source's validation split, read and tokenized (`tokenized_validation`)."""
+    return tokenized_validation(read_corpora(config.data, ("validation",))["validation"], tokenizer, config.data,
+                                labels)
 
 
 def tuned_thresholds(briefer: NewsBrief, validation: datasets.Dataset, min_positives: int) -> np.ndarray:
