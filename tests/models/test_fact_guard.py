@@ -83,6 +83,25 @@ def test_a_row_with_no_allowed_token_is_sent_to_its_end_and_reported(tokenizer):
     assert masked.argmax(-1).tolist() == [eos, eos]
 
 
+def test_a_decoded_row_ended_blocked_only_where_its_history_was_blocked(tokenizer):
+    """The engine's test for decoding a row again unguarded: the tokens before its end token (or all of them,
+    where it ran to its length) are a history the guard blocked. The decoder's start may be the end token."""
+    vocab = Vocabulary.of(tokenizer)
+    units, _ = article_units(tokenizer, vocab)
+    eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
+    guard = FactGuard([units], vocab, eos, max_new_tokens=16)
+    acme, invented = (tokenizer(word, add_special_tokens=False)["input_ids"][-1] for word in (" Acme", " 9"))
+    scores = torch.full((1, len(tokenizer)), -float("inf"))
+    scores[:, invented] = 0.0
+    guard.mask(torch.tensor([[eos, acme]]), scores, [0])  # blocked after "Acme"
+    pad = tokenizer.pad_token_id
+    assert guard.ended_blocked([eos, acme, eos]) and guard.ended_blocked([eos, acme, eos, pad, pad])
+    assert guard.ended_blocked([eos, acme])  # ran to its length
+    assert not guard.ended_blocked([eos, eos]) and not guard.ended_blocked([eos, acme, acme, eos])
+    guard.mask(torch.tensor([[eos]]), scores, [0])  # blocked at the start
+    assert guard.ended_blocked([eos, eos, pad]) and not guard.ended_blocked([eos, acme, acme, eos])
+
+
 @pytest.mark.parametrize("kind", ["bert2bert", "bart", "t5"])
 def test_the_greedy_loop_and_generate_decode_alike_under_the_guard(kind):
     tokenizer = load_tokenizer(ModelConfig())

@@ -219,6 +219,17 @@ def test_what_the_loop_does_not_do_goes_to_generate(backbone, setting, monkeypat
     assert call == settings
 
 
+def test_a_guard_on_generates_path_comes_after_the_callers_logits_processors(backbone, monkeypatch):
+    seq2seq, encoder_outputs, attention_mask = backbone
+    calls = []
+    monkeypatch.setattr(seq2seq, "generate", lambda **kwargs: calls.append(kwargs) or "generated")
+    callers, guard = object(), object()
+    greedy.generate(seq2seq, encoder_outputs, attention_mask, guard, num_beams=2, max_new_tokens=4,
+                    logits_processor=[callers])
+    (call,) = calls
+    assert list(call["logits_processor"]) == [callers, guard]
+
+
 def test_settings_the_model_carries_count_too(backbone):
     seq2seq, _, _ = backbone
     settings = {"num_beams": 1, "max_new_tokens": 4}
