@@ -121,6 +121,21 @@ def test_same_ids_as_generate_while_finished_rows_leave(backbone, no_repeat_ngra
         assert sizes[-1] < sizes[0]
 
 
+@pytest.mark.parametrize("setting", [{"no_repeat_ngram_size": 1}, {"min_new_tokens": 1}, {"repetition_penalty": 2.0}])
+def test_a_setting_at_the_first_value_where_it_acts_acts_in_the_loop_as_in_generate(backbone, setting):
+    """The smallest counts that act (no token twice; no end token first) and a penalty other than the matrix's."""
+    seq2seq, encoder_outputs, attention_mask = backbone
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size=0)
+    settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS}
+    first = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, eos_token_id=None,
+                             **settings)[0, 1].item()
+    settings["eos_token_id"] = ends + [first]  # the first row would end at once
+    plain = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
+    expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings, **setting)
+    assert not torch.equal(expected, plain)  # the setting acts on these rows
+    assert torch.equal(greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings, **setting), expected)
+
+
 def test_ended_rows_leave_once_they_are_a_share_of_the_batch(backbone):
     """Checked every 3 steps, with a share of 0.25: the batch shrinks only at a check, and only when a quarter
     of it or more has ended since it last shrank."""
