@@ -2,11 +2,12 @@
 and T5, with rows that end at different steps; and `generate` itself for what the loop does not do."""
 
 import inspect
+from types import SimpleNamespace
 
 import pytest
 import torch
-from transformers import (BartConfig, BartForConditionalGeneration, LogitsProcessorList, T5Config,
-                          T5ForConditionalGeneration)
+from transformers import (BartConfig, BartForConditionalGeneration, GPT2Config, GPT2LMHeadModel, LogitsProcessorList,
+                          T5Config, T5ForConditionalGeneration)
 from transformers.modeling_outputs import BaseModelOutput
 
 from newsbrief.config import GenerationSettings, ModelConfig
@@ -245,6 +246,26 @@ def test_a_guard_on_generates_path_comes_after_the_callers_logits_processors(bac
     assert list(call["logits_processor"]) == [callers, guard]
 
 
+def test_models_the_loop_was_not_written_for_go_to_generate(backbone, monkeypatch):
+    """Remote code may read other inputs, and a decoder-only model has no encoder states to decode from."""
+    settings = {"num_beams": 1, "max_new_tokens": 4, "decoder_start_token_id": 0}
+    assert greedy.greedy_settings(backbone[0], settings) is not None
+    decoder_only = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=16, n_embd=8, n_layer=1, n_head=2))
+    assert greedy.greedy_settings(decoder_only, settings) is None
+    monkeypatch.setattr(backbone[0], "is_custom_code", lambda: True)
+    assert greedy.greedy_settings(backbone[0], settings) is None
+
+
+def test_without_a_pad_token_ended_rows_are_padded_with_the_first_end_token_as_in_generate(backbone, monkeypatch):
+    seq2seq, encoder_outputs, attention_mask = backbone
+    ends = staggered_end_tokens(seq2seq, encoder_outputs, attention_mask, no_repeat_ngram_size=0)
+    monkeypatch.setattr(seq2seq.generation_config, "pad_token_id", None)
+    settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS, "eos_token_id": ends}
+    expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
+    assert (expected == ends[0]).sum() > len(ARTICLES)  # rows that ended were padded with it
+    assert torch.equal(greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings), expected)
+
+
 def test_settings_the_model_carries_count_too(backbone):
     seq2seq, _, _ = backbone
     settings = {"num_beams": 1, "max_new_tokens": 4}
@@ -317,3 +338,12 @@ def test_generate_decodes_under_the_guard_in_the_loop_and_in_beam_search(backbon
 
 def test_the_cache_reaches_the_model_by_a_name_its_forward_takes(backbone):
     assert greedy.cache_keyword(backbone[0]) in inspect.signature(backbone[0].forward).parameters
+
+
+@pytest.mark.parametrize(("forward", "name"), [(lambda cache=None, past_key_values=None, **kwargs: None, "cache"),
+                                               (lambda past_key_values=None, **kwargs: None, "past_key_values"),
+                                               (lambda input_ids=None, **kwargs: None, None)])
+def test_the_cache_keyword_is_the_one_the_forward_names(forward, name):
+    """transformers from 5.24 names it `cache` (and still takes the old name), before `past_key_values`; a forward
+    that names neither gets no loop (greedy_settings), whatever its **kwargs would swallow."""
+    assert greedy.cache_keyword(SimpleNamespace(forward=forward)) == name
