@@ -56,3 +56,17 @@ def faithful_targets(tokenizer, texts: list[str], encoded, summaries: list[str],
                         truncation=True)["input_ids"]
         targets.append(next((t for t in ids if guard.admits(i, t)), []) if candidates else [])
     return targets
+
+
+def faithful_targets_of_texts(tokenizer, texts: list[str], summaries: list[str], max_source_length: int,
+                              max_target_length: int, batch_size: int = 256) -> list[list[int]]:
+    """`faithful_targets` for articles as text, tokenized into the model's window `batch_size` at a time (the
+    scripts that measure targets over a whole split)."""
+    vocabulary, targets = Vocabulary.of(tokenizer), []
+    for start in range(0, len(texts), batch_size):
+        batch = texts[start:start + batch_size]
+        encoded = tokenizer(batch, max_length=max_source_length, truncation=True,
+                            return_offsets_mapping=needs_offsets(tokenizer))
+        targets += faithful_targets(tokenizer, batch, encoded, summaries[start:start + batch_size], max_target_length,
+                                    vocabulary)
+    return targets

@@ -6,7 +6,7 @@ import pytest
 from newsbrief.config import DataConfig, ModelConfig, SourceConfig
 from newsbrief.config_parsing import ConfigError
 from newsbrief.data import tokenize
-from newsbrief.faithful_targets import faithful_targets
+from newsbrief.faithful_targets import faithful_targets, faithful_targets_of_texts
 from newsbrief.labels import LabelSpace
 from newsbrief.models.backbone import load_tokenizer
 from newsbrief.models.guard_vocabulary import Vocabulary
@@ -39,6 +39,16 @@ def test_a_headline_with_an_invented_name_or_number_is_no_target():
 def test_a_fact_beyond_the_window_the_model_reads_does_not_support_a_headline():
     article = "Acme said it sold phones. " + "It was a good year. " * 40 + "Initech bought them."
     assert targets(["Acme sold phones to Initech"], article) == [None]
+
+
+def test_articles_as_text_get_the_targets_of_their_window_in_batches_as_in_one():
+    tokenizer = load_tokenizer(ModelConfig())
+    other = "Acme said it sold phones. " + "It was a good year. " * 40 + "Initech bought them."
+    texts, summaries = [ARTICLE, other, ARTICLE], ["ACME SOLD 1,500 PHONES", "Initech bought phones", "Globex sold"]
+    encoded = tokenizer(texts, max_length=64, truncation=True, return_offsets_mapping=True)
+    whole = faithful_targets(tokenizer, texts, encoded, summaries, 32, Vocabulary.of(tokenizer))
+    assert [bool(t) for t in whole] == [True, False, False]  # the second's name lies past its 64-token window
+    assert faithful_targets_of_texts(tokenizer, texts, summaries, 64, 32, batch_size=2) == whole
 
 
 def test_tokenize_with_faithful_targets_keeps_the_topics_of_an_example_whose_headline_it_drops():
