@@ -259,9 +259,8 @@ def number_unit(number: str) -> str:
 
 
 def range_parts(number: str) -> list[str]:
-    """The numbers a range or score is made of ("3-2": "3", "2"); none for a plain number."""
-    parts = number.split("-")
-    return [part for part in parts if part] if len(parts) > 1 else []
+    """The numbers a range or score is made of ("3-2": "3", "2"); a plain number is its own one part."""
+    return [part for part in number.split("-") if part]
 
 
 def unit_value(number: str) -> float | None:

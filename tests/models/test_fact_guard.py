@@ -179,6 +179,14 @@ def test_a_scale_must_give_a_value_of_the_article(tokenizer):
     assert any("million".startswith(s) for s in allowed if s.isalpha())
 
 
+@pytest.mark.parametrize("summary, admits", [("Acme sold phones for 40.3 million dlrs", True),
+                                             ("Acme sold phones for 40.3 billion dlrs", False)])
+def test_a_written_scale_must_give_a_value_of_the_article(tokenizer, summary, admits):
+    """As the test above, for a whole summary: fast on WordPiece too, where "billion" is one token."""
+    _, guard = open_guard(tokenizer, "Acme sold phones for 40.3 million dlrs in May.")
+    assert guard.admits(0, tokenizer(summary, add_special_tokens=False)["input_ids"]) == admits
+
+
 def test_a_summary_closes_its_brackets_and_quotes_and_writes_t_only_after_n(tokenizer):
     vocab, guard = open_guard(tokenizer)
     assert not {")", "]"} & allowed_after(tokenizer, vocab, guard, "Acme sells phones")
