@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from newsbrief.config import DataConfig
 from newsbrief.config_parsing import ConfigError
 from newsbrief.infer.spelling import ArticleSpelling, is_wordpiece
 from newsbrief.models.fact_guard import ArticleUnits, FactGuard
@@ -58,15 +59,15 @@ def faithful_targets(tokenizer, texts: list[str], encoded, summaries: list[str],
     return targets
 
 
-def faithful_targets_of_texts(tokenizer, texts: list[str], summaries: list[str], max_source_length: int,
-                              max_target_length: int, batch_size: int = 256) -> list[list[int]]:
-    """`faithful_targets` for articles as text, tokenized into the model's window `batch_size` at a time (the
-    scripts that measure targets over a whole split)."""
+def faithful_targets_of_texts(tokenizer, texts: list[str], summaries: list[str], data: DataConfig,
+                              batch_size: int = 256) -> list[list[int]]:
+    """`faithful_targets` for articles as text, read as `data.tokenize` reads them for training (the source
+    prefix, then the window), `batch_size` at a time: for the scripts that measure targets over a whole split."""
     vocabulary, targets = Vocabulary.of(tokenizer), []
     for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
-        encoded = tokenizer(batch, max_length=max_source_length, truncation=True,
+        batch = [data.source_prefix + text for text in texts[start:start + batch_size]]
+        encoded = tokenizer(batch, max_length=data.max_source_length, truncation=True,
                             return_offsets_mapping=needs_offsets(tokenizer))
-        targets += faithful_targets(tokenizer, batch, encoded, summaries[start:start + batch_size], max_target_length,
-                                    vocabulary)
+        targets += faithful_targets(tokenizer, batch, encoded, summaries[start:start + batch_size],
+                                    data.max_target_length, vocabulary)
     return targets

@@ -20,8 +20,7 @@ def main(config_path: str = "configs/default-model.yaml") -> None:
     for source in config.data.sources:
         rows = read_split(source, "train", config.data.max_source_length, config.data.split_seed)
         texts, summaries = rows["text"], [s or "" for s in rows["summary"]]
-        targets = faithful_targets_of_texts(tokenizer, texts, summaries, config.data.max_source_length,
-                                            config.data.max_target_length)
+        targets = faithful_targets_of_texts(tokenizer, texts, summaries, config.data)
         kept = sum(bool(ids) for ids in targets)
         print(f"{source.display_name()}: {kept} of {len(texts)} training headlines kept "
               f"({100 * kept / len(texts):.1f}%)")

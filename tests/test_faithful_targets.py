@@ -48,7 +48,8 @@ def test_articles_as_text_get_the_targets_of_their_window_in_batches_as_in_one()
     encoded = tokenizer(texts, max_length=64, truncation=True, return_offsets_mapping=True)
     whole = faithful_targets(tokenizer, texts, encoded, summaries, 32, Vocabulary.of(tokenizer))
     assert [bool(t) for t in whole] == [True, False, False]  # the second's name lies past its 64-token window
-    assert faithful_targets_of_texts(tokenizer, texts, summaries, 64, 32, batch_size=2) == whole
+    window = DataConfig(max_source_length=64, max_target_length=32)
+    assert faithful_targets_of_texts(tokenizer, texts, summaries, window, batch_size=2) == whole
 
 
 def test_tokenize_with_faithful_targets_keeps_the_topics_of_an_example_whose_headline_it_drops():

@@ -134,6 +134,7 @@ def test_a_setting_at_the_first_value_where_it_acts_acts_in_the_loop_as_in_gener
     plain = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
     expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings, **setting)
     assert not torch.equal(expected, plain)  # the setting acts on these rows
+    assert greedy.greedy_settings(seq2seq, {**settings, **setting}) is not None  # the loop, not generate, decodes
     assert torch.equal(greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings, **setting), expected)
 
 
@@ -246,14 +247,21 @@ def test_a_guard_on_generates_path_comes_after_the_callers_logits_processors(bac
     assert list(call["logits_processor"]) == [callers, guard]
 
 
-def test_models_the_loop_was_not_written_for_go_to_generate(backbone, monkeypatch):
-    """Remote code may read other inputs, and a decoder-only model has no encoder states to decode from."""
-    settings = {"num_beams": 1, "max_new_tokens": 4, "decoder_start_token_id": 0}
-    assert greedy.greedy_settings(backbone[0], settings) is not None
-    decoder_only = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=16, n_embd=8, n_layer=1, n_head=2))
-    assert greedy.greedy_settings(decoder_only, settings) is None
+LOOP_SETTINGS = {"num_beams": 1, "max_new_tokens": 4, "decoder_start_token_id": 0}
+
+
+def test_remote_code_goes_to_generate(backbone, monkeypatch):
+    """A model's own code may read other inputs than the loop gives it."""
+    assert greedy.greedy_settings(backbone[0], LOOP_SETTINGS) is not None
     monkeypatch.setattr(backbone[0], "is_custom_code", lambda: True)
-    assert greedy.greedy_settings(backbone[0], settings) is None
+    assert greedy.greedy_settings(backbone[0], LOOP_SETTINGS) is None
+
+
+def test_a_decoder_only_model_goes_to_generate():
+    """It has no encoder states for the loop to decode from."""
+    torch.manual_seed(0)
+    decoder_only = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=16, n_embd=8, n_layer=1, n_head=2))
+    assert greedy.greedy_settings(decoder_only, LOOP_SETTINGS) is None
 
 
 def test_without_a_pad_token_ended_rows_are_padded_with_the_first_end_token_as_in_generate(backbone, monkeypatch):
@@ -263,6 +271,7 @@ def test_without_a_pad_token_ended_rows_are_padded_with_the_first_end_token_as_i
     settings = {"num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS, "eos_token_id": ends}
     expected = seq2seq.generate(encoder_outputs=encoder_outputs, attention_mask=attention_mask, **settings)
     assert (expected == ends[0]).sum() > len(ARTICLES)  # rows that ended were padded with it
+    assert greedy.greedy_settings(seq2seq, settings) is not None  # the loop, not generate, decodes
     assert torch.equal(greedy.generate(seq2seq, encoder_outputs, attention_mask, **settings), expected)
 
 
