@@ -11,20 +11,23 @@ from tests.models.guard_cases import ARTICLE, allowed_ids, article_units, open_g
 INITIALS = "The U.S. said exports rose in May."
 
 
-@pytest.mark.parametrize("article, prefix", [(ARTICLE, "Deal with Vas"), (ARTICLE, "Acme sold 1,5"),
-                                             (ARTICLE, "Initech in 19"), (INITIALS, "Exports of U")])
-def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(tokenizer, article, prefix):
+@pytest.mark.parametrize("article, prefix, best", [(ARTICLE, "Deal with Vas", None), (ARTICLE, "Acme sold 1,5", None),
+                                                   (ARTICLE, "Initech in 19", None), (INITIALS, "Exports of U", None),
+                                                   (ARTICLE, "Acme sold 1,500", " 9")])
+def test_the_look_down_the_whole_vocabulary_finds_what_trying_every_token_finds(tokenizer, article, prefix, best):
     """Where the best candidates have no allowed token, the guard tries only the tokens that can go on with a
     name or number it may not end yet ("Vas" of "Vasquez", "1,5" of "1,500", and "U" of "U.S.", which a dot
-    goes on with): the tokens it allows, for one beam or several, are those it allows when it tries every
-    token in score order."""
+    goes on with), and every token after one it may end ("1,500", where the best candidate is an invented
+    "9"): the tokens it allows, for one beam or several, are those it allows when it tries every token in
+    score order. The best candidate is the end token unless `best` names another."""
     vocab = Vocabulary.of(tokenizer)
     units, _ = article_units(tokenizer, vocab, article)
     eos = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.sep_token_id
     history = torch.tensor([[eos] + tokenizer(prefix, add_special_tokens=False)["input_ids"]])
+    refused = eos if best is None else tokenizer(best, add_special_tokens=False)["input_ids"][-1]
     for seed in range(5):
         scores = torch.randn(1, len(tokenizer), generator=torch.Generator().manual_seed(seed)) * 3
-        scores[0, eos] = 10.0  # the best candidate, which ends the name or number: not allowed
+        scores[0, refused] = scores.max() + 1  # the best candidate, which the guard does not allow
         for keep in (1, 4):
             looks_down = FactGuard([units], vocab, eos, max_new_tokens=16, keep=keep, candidates=1)
             tries_all = FactGuard([units], vocab, eos, max_new_tokens=16, keep=keep, candidates=len(tokenizer))
