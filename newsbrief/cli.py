@@ -16,8 +16,8 @@ from newsbrief.models.load_errors import ModelLoadError
 from newsbrief.run_lock import RunLocked
 
 EXIT_CODES = [  # the first class an error is an instance of gives its code
-    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (DataError, 4), (FileNotFoundError, 4), (OutputError, 5), (RunLocked, 5),
-    (BatchJobError, 1),
+    (UsageError, 2), (ConfigError, 3), (ModelLoadError, 6), (InputError, 4), (DataError, 4), (FileNotFoundError, 4),
+    (OutputError, 5), (RunLocked, 5), (BatchJobError, 1),
 ]
 EXIT_HELP = ("exit codes: 0 done, 1 another fatal problem, 2 bad arguments, 3 bad config, 4 input unreadable, "
              "5 output unwritable or locked by another run, 6 model unloadable, 130 interrupted")
