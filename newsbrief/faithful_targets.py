@@ -61,7 +61,7 @@ def faithful_targets(tokenizer, texts: list[str], encoded, summaries: list[str],
 
 def faithful_targets_of_texts(tokenizer, texts: list[str], summaries: list[str], data: DataConfig,
                               batch_size: int = 256) -> list[list[int]]:
-    """`faithful_targets` for articles as text, read as `data.tokenize` reads them for training (the source
+    """`faithful_targets` for articles as text, read as `newsbrief.data.tokenize` reads them for training (the source
     prefix, then the window), `batch_size` at a time: for the scripts that measure targets over a whole split."""
     vocabulary, targets = Vocabulary.of(tokenizer), []
     for start in range(0, len(texts), batch_size):
